@@ -1,0 +1,114 @@
+import { nodeProcess } from "../../cluster/index.js";
+import { isManaged, observeServer } from "../../pgadmin/index.js";
+import type { Args } from "../args.js";
+import { connectionsFor, loadFromArgs, localNode } from "../mesh.js";
+import type { Output } from "../output.js";
+import { formatTable } from "../table.js";
+
+interface NodeStatus {
+  node: string;
+  state: "up" | "down";
+  managed: boolean;
+  address: string;
+  version: string | null;
+  pid: number | null;
+  databases: { name: string; present: boolean }[];
+  error: string | null;
+}
+
+/** Each node: up or down, version, address, declared databases; each link: its server. */
+export async function statusCommand(args: Args, out: Output): Promise<number> {
+  const t = loadFromArgs(args);
+  const conns = connectionsFor(t);
+  try {
+    const nodes = await Promise.all(
+      [...t.nodes.values()].map(async (n): Promise<NodeStatus> => {
+        const proc = n.managed ? await nodeProcess(localNode(t, n)) : undefined;
+        const declared = t.databases.filter((d) => d.node === n.name);
+        try {
+          const server = await observeServer(await conns.session(n.name, "postgres"));
+          return {
+            node: n.name,
+            state: "up",
+            managed: n.managed,
+            address: `${n.host}:${n.port}`,
+            version: server.version,
+            pid: proc?.pid ?? null,
+            databases: declared.map((d) => ({
+              name: d.name,
+              present: server.databases.has(d.name),
+            })),
+            error: null,
+          };
+        } catch (e) {
+          return {
+            node: n.name,
+            state: "down",
+            managed: n.managed,
+            address: `${n.host}:${n.port}`,
+            version: null,
+            pid: proc?.pid ?? null,
+            databases: declared.map((d) => ({ name: d.name, present: false })),
+            error: (e as Error).message,
+          };
+        }
+      }),
+    );
+    const links = await Promise.all(
+      t.links.map(async (l) => {
+        let server: "present" | "missing" | "unknown" = "unknown";
+        let objects = 0;
+        try {
+          const s = await conns.session(l.from.node, l.from.database);
+          const [row] = await s.query<{ managed: string | null; n: number }>(
+            `SELECT obj_description(s.oid, 'pg_foreign_server') AS managed,
+                    (SELECT count(*)::int FROM pg_foreign_table f WHERE f.ftserver = s.oid) AS n
+             FROM pg_foreign_server s WHERE s.srvname = $1`,
+            [l.server],
+          );
+          server = row ? "present" : "missing";
+          objects = row?.n ?? 0;
+          if (row && !isManaged(row.managed)) server = "present";
+        } catch {
+          server = "unknown";
+        }
+        return {
+          link: l.index,
+          from: `${l.from.node}/${l.from.database}`,
+          to: `${l.to.node}/${l.to.database}`,
+          via: l.via,
+          server: l.server,
+          state: server,
+          foreignTables: objects,
+        };
+      }),
+    );
+    out.data({ nodes, links });
+    out.line(
+      formatTable(
+        ["node", "state", "address", "version", "managed", "databases"],
+        nodes.map((n) => [
+          n.node,
+          n.state,
+          n.address,
+          n.version ?? "",
+          n.managed ? "yes" : "no",
+          n.databases.map((d) => `${d.name}${d.present ? "" : " (missing)"}`).join(", "),
+        ]),
+      ),
+    );
+    for (const n of nodes) if (n.error) out.line(`${n.node}: ${n.error}`);
+    if (links.length) {
+      out.line("");
+      out.line(
+        formatTable(
+          ["link", "from", "to", "via", "server", "state", "foreign tables"],
+          links.map((l) => [l.link, l.from, l.to, l.via, l.server, l.state, l.foreignTables]),
+        ),
+      );
+    }
+    return nodes.every((n) => n.state === "up") ? 0 : 1;
+  } finally {
+    await conns.closeAll();
+  }
+}

@@ -1,0 +1,69 @@
+import { join, resolve } from "node:path";
+import {
+  adminPassword,
+  type LocalNode,
+  readHba,
+  renderHba,
+  writeConfig,
+} from "../cluster/index.js";
+import { Connections } from "../pgadmin/index.js";
+import { type HbaFiles, hbaRules, type MeshAccess, secret } from "../provision/index.js";
+import { loadTopology, type MeshNode, type Topology } from "../topology/index.js";
+import { type Args, UsageError } from "./args.js";
+
+/** The topology file: -f FILE, else $DBMESH_FILE, else ./dbmesh.yaml. */
+export function topologyPath(args: Args): string {
+  return resolve(args.file ?? process.env.DBMESH_FILE ?? "dbmesh.yaml");
+}
+
+export function loadFromArgs(args: Args): Topology {
+  return loadTopology(topologyPath(args));
+}
+
+/** How the cluster layer sees a managed node: its state directory and generated pg_hba. */
+export function localNode(t: Topology, node: MeshNode): LocalNode {
+  return {
+    name: node.name,
+    host: node.host,
+    port: node.port,
+    stateDir: join(t.stateDir, node.name),
+    binaries: node.binaries,
+    adminUser: node.admin.user,
+    settings: node.settings,
+    hba: hbaRules(t, node.name),
+  };
+}
+
+/** Admin credentials: generated for managed nodes, by reference for the others. */
+export async function adminCredentials(
+  t: Topology,
+  node: MeshNode,
+): Promise<{ user: string; password: string }> {
+  if (node.admin.password)
+    return { user: node.admin.user, password: secret(t, node.admin.password) };
+  return { user: node.admin.user, password: await adminPassword(localNode(t, node)) };
+}
+
+export function connectionsFor(t: Topology): Connections {
+  return new Connections(async (name, database) => {
+    const node = t.nodes.get(name);
+    if (!node) throw new UsageError(`unknown node ${name}`);
+    const { user, password } = await adminCredentials(t, node);
+    return { node: name, host: node.host, port: node.port, database, user, password };
+  });
+}
+
+function hbaFiles(t: Topology): HbaFiles {
+  const local = (name: string) => localNode(t, t.nodes.get(name)!);
+  return {
+    read: (name) => readHba(local(name)),
+    render: (lines) => renderHba(lines),
+    write: async (name, lines) => {
+      await writeConfig({ ...local(name), hba: lines });
+    },
+  };
+}
+
+export function meshAccess(t: Topology, prune: boolean): MeshAccess {
+  return { topology: t, connections: connectionsFor(t), hba: hbaFiles(t), prune };
+}

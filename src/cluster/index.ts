@@ -1,0 +1,18 @@
+export { adminPassword } from "./admin-password.js";
+export { type BinariesChoice, findBinaries, type PgBinaries } from "./binaries.js";
+export { ClusterError, type ClusterErrorKind, isClusterError } from "./cluster-error.js";
+export { quoteConfValue, readHba, renderConf, writeConfig } from "./config-file.js";
+export { type HbaLine, renderHba } from "./hba-file.js";
+export { type InitResult, initNode } from "./init.js";
+export type { LocalNode } from "./local-node.js";
+export { type NodePaths, nodePaths } from "./paths.js";
+export {
+  type NodeProcess,
+  nodeProcess,
+  purgeNode,
+  reloadNode,
+  startNode,
+  stopNode,
+} from "./process.js";
+export { ensureServerUser, type ServerUser } from "./server-user.js";
+export { tailLog } from "./tail-log.js";

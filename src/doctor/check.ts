@@ -1,0 +1,32 @@
+/** One check's outcome. A failure carries its cause and the fix. */
+export interface CheckResult {
+  /** e.g. "reachable", "login", "hba", "extension", "link". */
+  readonly check: string;
+  /** What was checked, e.g. "postgre1" or "links[0] postgre2/db_postgre2 → postgre1/db_postgre1". */
+  readonly subject: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly cause?: string;
+  readonly fix?: string;
+  readonly ms?: number;
+}
+
+export function pass(check: string, subject: string, detail: string, ms?: number): CheckResult {
+  return { check, subject, ok: true, detail, ms };
+}
+
+export function fail(
+  check: string,
+  subject: string,
+  detail: string,
+  cause: string,
+  fix: string,
+): CheckResult {
+  return { check, subject, ok: false, detail, cause, fix };
+}
+
+export async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const v = await f();
+  return [v, Math.round((performance.now() - t0) * 10) / 10];
+}

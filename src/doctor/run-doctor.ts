@@ -1,0 +1,41 @@
+import type { Connections } from "../pgadmin/index.js";
+import type { Topology } from "../topology/index.js";
+import type { CheckResult } from "./check.js";
+import {
+  checkExtension,
+  checkHbaCoverage,
+  checkLinkRoundTrip,
+  checkListening,
+  checkLogin,
+} from "./mesh-checks.js";
+import { checkReachable } from "./reachability.js";
+
+/**
+ * Every check, nodes in parallel. Checks that need a node that is not reachable are not run;
+ * the reachability failure names it.
+ */
+export async function runDoctor(t: Topology, conns: Connections): Promise<CheckResult[]> {
+  const nodes = [...t.nodes.values()];
+  const reach = await Promise.all(nodes.map((n) => checkReachable(n)));
+  const up = new Set(nodes.filter((_, i) => reach[i]!.ok).map((n) => n.name));
+  const perNode = await Promise.all(
+    nodes
+      .filter((n) => up.has(n.name))
+      .map(async (n) => {
+        const roles = [...t.roles.values()].filter((r) => r.nodes.includes(n.name));
+        return [
+          await checkListening(conns, n),
+          ...(await Promise.all(roles.map((r) => checkLogin(t, r, n)))),
+        ];
+      }),
+  );
+  // One link at a time: round trips open transactions on the shared admin session.
+  const perLink: CheckResult[] = [];
+  for (const l of t.links) {
+    if (!up.has(l.from.node) || !up.has(l.to.node)) continue;
+    const ext = await checkExtension(conns, l);
+    perLink.push(ext, ...(await checkHbaCoverage(conns, t, l)));
+    if (ext.ok) perLink.push(...(await checkLinkRoundTrip(conns, l)));
+  }
+  return [...reach, ...perNode.flat(), ...perLink];
+}

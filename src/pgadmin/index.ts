@@ -1,0 +1,21 @@
+export {
+  Connections,
+  type ConnectTarget,
+  connectAs,
+  type RawResult,
+  type Session,
+} from "./connections.js";
+export * from "./database-sql.js";
+export * from "./fdw-sql.js";
+export * from "./introspect.js";
+export { databaseComment, isManaged, managedMarker, seedsRun } from "./marker.js";
+export {
+  isPgAdminError,
+  PgAdminError,
+  type PgAdminErrorKind,
+  statementError,
+} from "./pgadmin-error.js";
+export { hbaToken, ident, literal, qualified } from "./quote.js";
+export * from "./relation-sql.js";
+export * from "./role-sql.js";
+export { scramMatches, scramVerifier } from "./scram.js";

@@ -1,0 +1,34 @@
+import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+
+// SCRAM-SHA-256 verifiers as stored in pg_authid.rolpassword:
+// SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> (RFC 5802, RFC 7677).
+// Computing them here means CREATE/ALTER ROLE never sends a plaintext password, so none
+// reaches the server log; verifying one tells whether a declared password has drifted.
+// Passwords are NFKC-normalised, which matches PostgreSQL's SASLprep for ordinary text.
+
+const iterations = 4096;
+
+export function scramVerifier(password: string, salt = randomBytes(16)): string {
+  const { storedKey, serverKey } = keys(password, salt, iterations);
+  return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
+}
+
+/** True when `verifier` was made from `password`; false for anything else (md5, null, garbage). */
+export function scramMatches(verifier: string | null, password: string): boolean {
+  const m = verifier?.match(/^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/);
+  if (!m) return false;
+  const salt = Buffer.from(m[2]!, "base64");
+  const { storedKey, serverKey } = keys(password, salt, Number(m[1]));
+  const a = Buffer.concat([storedKey, serverKey]);
+  const b = Buffer.concat([Buffer.from(m[3]!, "base64"), Buffer.from(m[4]!, "base64")]);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function keys(password: string, salt: Buffer, iter: number) {
+  const salted = pbkdf2Sync(password.normalize("NFKC"), salt, iter, 32, "sha256");
+  const clientKey = createHmac("sha256", salted).update("Client Key").digest();
+  return {
+    storedKey: createHash("sha256").update(clientKey).digest(),
+    serverKey: createHmac("sha256", salted).update("Server Key").digest(),
+  };
+}

@@ -1,0 +1,58 @@
+import { hbaToken } from "../pgadmin/index.js";
+import type { Topology } from "../topology/index.js";
+import type { HbaLine } from "./step.js";
+
+/**
+ * The pg_hba.conf a node needs, least privilege: local and loopback lines for the admin role,
+ * one line per (client address, database, role) for database owners and for each link that
+ * reaches this node, every address as /32. No `all all` line.
+ */
+export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
+  const node = t.nodes.get(nodeName);
+  if (!node) return [];
+  const admin = hbaToken(node.admin.user);
+  const lines: HbaLine[] = [
+    {
+      type: "local",
+      database: "all",
+      user: admin,
+      method: "scram-sha-256",
+      comment: "dbmesh admin",
+    },
+    {
+      type: "host",
+      database: "all",
+      user: admin,
+      address: "127.0.0.1/32",
+      method: "scram-sha-256",
+    },
+  ];
+  const seen = new Set<string>();
+  const add = (database: string, role: string, address: string, comment: string) => {
+    const cidr = address.includes("/") ? address : `${address}/32`;
+    const key = `${database}\0${role}\0${cidr}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    lines.push({
+      type: "host",
+      database: hbaToken(database),
+      user: hbaToken(role),
+      address: cidr,
+      method: "scram-sha-256",
+      comment,
+    });
+  };
+  for (const d of t.databases) {
+    if (d.node !== nodeName) continue;
+    const owner = t.roles.get(d.owner);
+    for (const from of owner?.from ?? []) add(d.name, d.owner, from, `owner of ${d.name}`);
+  }
+  for (const l of t.links) {
+    if (l.to.node !== nodeName) continue;
+    const fromHost = t.nodes.get(l.from.node)?.host ?? "127.0.0.1";
+    const address = fromHost === "localhost" ? "127.0.0.1" : fromHost;
+    for (const m of l.as)
+      add(l.to.database, m.remote, address, `${l.via} link from ${l.from.node}/${l.from.database}`);
+  }
+  return lines;
+}

@@ -1,0 +1,85 @@
+import {
+  isPgAdminError,
+  type ObservedDatabaseContent,
+  type ObservedServer,
+  observeDatabase,
+  observeServer,
+  PgAdminError,
+} from "../pgadmin/index.js";
+import type { Topology } from "../topology/index.js";
+import { type MeshAccess, maintenanceDb } from "./mesh-access.js";
+
+export interface NodeState {
+  readonly server: ObservedServer | undefined;
+  /** Why the node could not be read. */
+  readonly error: PgAdminError | undefined;
+  /** Content of each declared database that exists. */
+  readonly databases: Map<string, ObservedDatabaseContent>;
+}
+
+export type MeshState = Map<string, NodeState>;
+
+/** Schemas whose relations matter in each database: link targets on both ends. */
+export function schemasOfInterest(t: Topology): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (node: string, db: string, schema: string) => {
+    const key = `${node}/${db}`;
+    const set = out.get(key) ?? new Set<string>();
+    set.add(schema);
+    out.set(key, set);
+  };
+  for (const l of t.links) {
+    const local = (s: string) => add(l.from.node, l.from.database, s);
+    const remote = (s: string) => add(l.to.node, l.to.database, s);
+    if (l.import) {
+      local(l.import.into);
+      remote(l.import.schema);
+    }
+    if (l.views) {
+      local(l.views.into);
+      for (const v of l.views.tables) remote(v.schema);
+    }
+    if (l.copies) {
+      local(l.copies.into);
+      for (const c of l.copies.tables) remote(c.schema);
+    }
+  }
+  return out;
+}
+
+/** Reads every node (in parallel) and each of its declared databases that exists. */
+export async function observeMesh(
+  access: MeshAccess,
+  nodes?: readonly string[],
+): Promise<MeshState> {
+  const t = access.topology;
+  const schemas = schemasOfInterest(t);
+  const names = nodes ?? [...t.nodes.keys()];
+  const entries = await Promise.all(
+    names.map(async (name): Promise<[string, NodeState]> => {
+      const databases = new Map<string, ObservedDatabaseContent>();
+      try {
+        const admin = await access.connections.session(name, maintenanceDb);
+        const server = await observeServer(admin);
+        const declared = t.databases.filter((d) => d.node === name && server.databases.has(d.name));
+        await Promise.all(
+          declared.map(async (d) => {
+            const s = await access.connections.session(name, d.name);
+            const wanted = [...(schemas.get(`${name}/${d.name}`) ?? [])];
+            databases.set(d.name, await observeDatabase(s, wanted));
+          }),
+        );
+        return [name, { server, error: undefined, databases }];
+      } catch (e) {
+        const error = isPgAdminError(e)
+          ? e
+          : new PgAdminError("sql", name, `node ${name}: ${(e as Error).message}`, "see above", {
+              cause: e,
+            });
+        await access.connections.drop(name, maintenanceDb);
+        return [name, { server: undefined, error, databases }];
+      }
+    }),
+  );
+  return new Map(entries);
+}

@@ -1,0 +1,134 @@
+import {
+  extensionOf,
+  planCopies,
+  planDblinkViews,
+  planFdwImport,
+  planLinkSetup,
+  type RemoteCatalog,
+} from "../links/index.js";
+import { createExtension, type ObservedDatabaseContent } from "../pgadmin/index.js";
+import type { MeshAccess } from "./mesh-access.js";
+import { type MeshState, observeMesh } from "./observe.js";
+import { emptyDatabase, planDatabase } from "./plan-database.js";
+import { planServer } from "./plan-server.js";
+import type { NodePlan, Phase, Plan, Problem, Step } from "./step.js";
+
+/**
+ * Reads every node and diffs it against the file: per node, the ordered steps apply would run
+ * and the problems that block some of them. Unreachable nodes get a problem and no steps.
+ */
+export async function makePlan(access: MeshAccess, fromPhase: Phase = 1): Promise<Plan> {
+  const before = access.connections.roundTrips;
+  const state = await observeMesh(access);
+  const plan = await planFromState(access, state, fromPhase);
+  plan.roundTrips = access.connections.roundTrips - before;
+  return plan;
+}
+
+export async function planFromState(
+  access: MeshAccess,
+  state: MeshState,
+  fromPhase: Phase,
+): Promise<Plan> {
+  const t = access.topology;
+  const byNode = new Map<string, NodePlan>(
+    [...t.nodes.keys()].map((n) => [n, { node: n, steps: [], problems: [] }]),
+  );
+  const add = (r: { steps: Step[]; problems: Problem[] }) => {
+    for (const s of r.steps) byNode.get(s.node)?.steps.push(s);
+    for (const p of r.problems) byNode.get(p.node)?.problems.push(p);
+  };
+  const linksFrom = (node: string, db: string) =>
+    t.links.filter((l) => l.from.node === node && l.from.database === db);
+
+  // Phases 1 and 2 first for every node: phase 3 defers when a remote database still changes.
+  for (const [name, ns] of state) {
+    if (!ns.server) {
+      const e = ns.error;
+      add({
+        steps: [],
+        problems: [
+          {
+            node: name,
+            message: e?.message ?? `node ${name} could not be read`,
+            hint: e?.hint ?? "",
+          },
+        ],
+      });
+      continue;
+    }
+    const server = ns.server;
+    if (fromPhase <= 1)
+      add({ steps: await planServer(access, t.nodes.get(name)!, server), problems: [] });
+    for (const db of t.databases.filter((d) => d.node === name)) {
+      const have = ns.databases.get(db.name) ?? emptyDatabase;
+      const links = linksFrom(name, db.name);
+      if (fromPhase <= 2)
+        add({ steps: planDatabase(access, db, server, ns.databases.get(db.name)), problems: [] });
+      for (const ext of new Set(links.map(extensionOf))) {
+        if (have.extensions.has(ext)) continue;
+        if (!server.availableExtensions.has(ext)) {
+          add({
+            steps: [],
+            problems: [
+              {
+                node: name,
+                message: `extension ${ext} is not available on node ${name} (PostgreSQL ${server.version})`,
+                hint: "use binaries: embedded (it ships dblink and postgres_fdw) or install the server's contrib package",
+              },
+            ],
+          });
+        } else if (fromPhase <= 2) {
+          add({
+            steps: [
+              {
+                node: name,
+                database: db.name,
+                phase: 2,
+                summary: `create extension ${ext}`,
+                sql: [createExtension(ext)],
+                transaction: true,
+              },
+            ],
+            problems: [],
+          });
+        }
+      }
+      if (fromPhase <= 2) for (const link of links) add(planLinkSetup(t, link, have, access.prune));
+    }
+  }
+  for (const [name, ns] of state) {
+    if (!ns.server) continue;
+    for (const db of t.databases.filter((d) => d.node === name)) {
+      const have = ns.databases.get(db.name) ?? emptyDatabase;
+      for (const link of linksFrom(name, db.name)) {
+        const remote = remoteCatalog(state, byNode, link.to.node, link.to.database);
+        add(planDblinkViews(link, have, remote));
+        add(planFdwImport(link, have, remote));
+        add(planCopies(link, have, remote));
+      }
+    }
+  }
+  return { nodes: [...byNode.values()], roundTrips: 0 };
+}
+
+/** What is known of a remote database, given the steps already planned for it. */
+function remoteCatalog(
+  state: MeshState,
+  plans: Map<string, NodePlan>,
+  node: string,
+  database: string,
+): RemoteCatalog {
+  const ns = state.get(node);
+  if (!ns?.server)
+    return {
+      content: undefined,
+      pending: false,
+      error: ns?.error?.message ?? `node ${node} is not in this plan`,
+    };
+  const content: ObservedDatabaseContent | undefined = ns.databases.get(database);
+  const pending = (plans.get(node)?.steps ?? []).some(
+    (s) => s.phase === 2 && s.database === database,
+  );
+  return { content, pending, error: undefined };
+}

@@ -1,0 +1,4 @@
+export { enableFastInit } from "./fast-init.js";
+export { freePort, freePorts } from "./free-port.js";
+export { removeDir, tempDir } from "./temp-dir.js";
+export { ADMIN_HBA, testNode } from "./test-node.js";

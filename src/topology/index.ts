@@ -1,0 +1,17 @@
+export { isLoopback, loadTopology, parseTopology } from "./load.js";
+export type {
+  Endpoint,
+  MeshDatabase,
+  MeshLink,
+  MeshNode,
+  MeshRole,
+  Position,
+  RoleMapping,
+  SecretRef,
+  TableRef,
+  Topology,
+} from "./model.js";
+export { formatPosition } from "./model.js";
+export { jsonSchema } from "./schema.js";
+export { resolveSecret } from "./secrets.js";
+export { formatIssue, TopologyError, type TopologyIssue } from "./topology-error.js";

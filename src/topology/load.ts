@@ -1,0 +1,167 @@
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type {
+  Endpoint,
+  MeshDatabase,
+  MeshLink,
+  MeshNode,
+  MeshRole,
+  Position,
+  TableRef,
+  Topology,
+} from "./model.js";
+import { type TopologyFile, topologySchema } from "./schema.js";
+import { TopologyError, type TopologyIssue } from "./topology-error.js";
+import { checkTopology } from "./validate.js";
+import { parseYaml } from "./yaml-source.js";
+import { schemaIssues } from "./zod-issues.js";
+
+/** Reads, validates and freezes a topology file. Throws TopologyError listing every problem. */
+export function loadTopology(path: string): Topology {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new TopologyError([
+      {
+        at: undefined,
+        message: `cannot read topology file ${file}: ${(e as Error).message}`,
+        hint: "pass -f FILE, set DBMESH_FILE, or run `dbmesh init` to write a starter dbmesh.yaml",
+      },
+    ]);
+  }
+  return parseTopology(file, text);
+}
+
+export function parseTopology(file: string, text: string): Topology {
+  const source = parseYaml(file, text);
+  if (source.issues.length) throw new TopologyError(source.issues);
+  if (source.value === null || typeof source.value !== "object" || Array.isArray(source.value)) {
+    throw new TopologyError([
+      {
+        at: { file, line: 1, col: 1 },
+        message: "the topology file must be a mapping",
+        expected: "version: 1, nodes: …",
+        hint: "run `dbmesh init` for a starter file",
+      },
+    ]);
+  }
+  const parsed = topologySchema.safeParse(source.value);
+  if (!parsed.success) {
+    throw new TopologyError(sortIssues(schemaIssues(source, topologySchema, parsed.error.issues)));
+  }
+  const topology = build(file, parsed.data, (p) => source.positionOf(p));
+  const issues = checkTopology(topology, parsed.data);
+  if (issues.length) throw new TopologyError(sortIssues(issues));
+  return topology;
+}
+
+function build(
+  file: string,
+  f: TopologyFile,
+  positionOf: (path: readonly (string | number)[]) => Position | undefined,
+): Topology {
+  const nodes = new Map<string, MeshNode>();
+  for (const [name, n] of Object.entries(f.nodes)) {
+    nodes.set(
+      name,
+      Object.freeze({
+        name,
+        host: n.host,
+        port: n.port,
+        engine: n.engine,
+        capacity: n.capacity,
+        managed: n.managed ?? isLoopback(n.host),
+        binaries: n.binaries,
+        admin: Object.freeze({
+          user: n.admin?.user ?? "postgres",
+          password: n.admin?.password
+            ? { ref: n.admin.password, at: positionOf(["nodes", name, "admin", "password"]) }
+            : undefined,
+        }),
+        settings: Object.freeze({ ...n.settings }),
+      }),
+    );
+  }
+  const roles = new Map<string, MeshRole>();
+  for (const [name, r] of Object.entries(f.roles)) {
+    roles.set(
+      name,
+      Object.freeze({
+        name,
+        password: { ref: r.password, at: positionOf(["roles", name, "password"]) },
+        nodes: Object.freeze([...r.nodes]),
+        from: Object.freeze([...r.from]),
+        createdb: r.createdb,
+        connectionLimit: r.connectionLimit,
+      }),
+    );
+  }
+  const dir = dirname(file);
+  const databases: MeshDatabase[] = Object.entries(f.databases).map(([key, d]) =>
+    Object.freeze({
+      key,
+      name: d.name ?? key,
+      node: d.node,
+      owner: d.owner,
+      schemas: Object.freeze([...d.schemas]),
+      seed: Object.freeze(d.seed.map((s) => resolve(dir, s))),
+    }),
+  );
+  const endpoint = (s: string): Endpoint => {
+    const [node = "", db = ""] = s.split("/");
+    const found = databases.find((d) => d.node === node && (d.name === db || d.key === db));
+    return Object.freeze({ node, database: found?.name ?? db });
+  };
+  const tableRef = (s: string): TableRef => {
+    const [schema = "", table = ""] = s.split(".");
+    return Object.freeze({ schema, table });
+  };
+  const links: MeshLink[] = f.links.map((l, index) => {
+    const as = Object.entries(l.as).map(([local, remote]) => Object.freeze({ local, remote }));
+    const to = endpoint(l.to);
+    return Object.freeze({
+      index,
+      from: endpoint(l.from),
+      to,
+      via: l.via,
+      server: l.name ?? to.node,
+      as: Object.freeze(as),
+      owner: as[0]?.local ?? "",
+      import: l.import
+        ? Object.freeze({ schema: l.import.schema, into: l.import.into, tables: l.import.tables })
+        : undefined,
+      views: l.views
+        ? Object.freeze({ into: l.views.into, tables: Object.freeze(l.views.tables.map(tableRef)) })
+        : undefined,
+      copies: l.copies
+        ? Object.freeze({
+            into: l.copies.into,
+            tables: Object.freeze(l.copies.tables.map(tableRef)),
+            refresh: l.copies.refresh,
+          })
+        : undefined,
+      options: Object.freeze({ ...l.options }),
+    });
+  });
+  return Object.freeze({
+    file,
+    stateDir: join(dir, ".dbmesh"),
+    nodes,
+    roles,
+    databases: Object.freeze(databases),
+    links: Object.freeze(links),
+    positionOf,
+  });
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function sortIssues(issues: TopologyIssue[]): TopologyIssue[] {
+  return [...issues].sort(
+    (a, b) => (a.at?.line ?? 0) - (b.at?.line ?? 0) || (a.at?.col ?? 0) - (b.at?.col ?? 0),
+  );
+}

@@ -1,0 +1,106 @@
+import type { NodeFile } from "./schema.js";
+
+/** Where something was written in the topology file (1-based line and column). */
+export interface Position {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** A secret by reference (`env:NAME` or `file:PATH`); resolved only when needed, never printed. */
+export interface SecretRef {
+  readonly ref: string;
+  readonly at: Position | undefined;
+}
+
+export interface MeshNode {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly engine: NodeFile["engine"];
+  readonly capacity: number;
+  /** dbmesh creates, configures and starts this server on this machine. */
+  readonly managed: boolean;
+  readonly binaries: string;
+  readonly admin: { readonly user: string; readonly password: SecretRef | undefined };
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface MeshRole {
+  readonly name: string;
+  readonly password: SecretRef;
+  readonly nodes: readonly string[];
+  readonly from: readonly string[];
+  readonly createdb: boolean;
+  readonly connectionLimit: number;
+}
+
+export interface MeshDatabase {
+  /** The key in the file. */
+  readonly key: string;
+  /** The database name on the server. */
+  readonly name: string;
+  readonly node: string;
+  readonly owner: string;
+  readonly schemas: readonly string[];
+  /** Absolute paths of seed SQL files. */
+  readonly seed: readonly string[];
+}
+
+export interface Endpoint {
+  readonly node: string;
+  /** Database name on the server. */
+  readonly database: string;
+}
+
+export interface RoleMapping {
+  readonly local: string;
+  readonly remote: string;
+}
+
+export interface TableRef {
+  readonly schema: string;
+  readonly table: string;
+}
+
+export interface MeshLink {
+  /** Position of the link in `links:` (0-based), for messages. */
+  readonly index: number;
+  readonly from: Endpoint;
+  readonly to: Endpoint;
+  readonly via: "dblink" | "postgres_fdw";
+  /** Foreign server name on the local end. */
+  readonly server: string;
+  readonly as: readonly RoleMapping[];
+  /** Local role that owns the schemas, foreign tables, views and copies the link creates. */
+  readonly owner: string;
+  readonly import:
+    | {
+        readonly schema: string;
+        readonly into: string;
+        readonly tables: readonly string[] | undefined;
+      }
+    | undefined;
+  readonly views: { readonly into: string; readonly tables: readonly TableRef[] } | undefined;
+  readonly copies:
+    | { readonly into: string; readonly tables: readonly TableRef[]; readonly refresh: boolean }
+    | undefined;
+  readonly options: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface Topology {
+  /** Absolute path of the topology file. */
+  readonly file: string;
+  /** Directory that holds local state (data directories, logs, secrets): `.dbmesh/` beside the file. */
+  readonly stateDir: string;
+  readonly nodes: ReadonlyMap<string, MeshNode>;
+  readonly roles: ReadonlyMap<string, MeshRole>;
+  readonly databases: readonly MeshDatabase[];
+  readonly links: readonly MeshLink[];
+  /** Position of a path in the file, e.g. `["links", 0, "to"]`. */
+  positionOf(path: readonly (string | number)[]): Position | undefined;
+}
+
+export function formatPosition(at: Position | undefined): string {
+  return at ? `${at.file}:${at.line}:${at.col}` : "";
+}

@@ -1,0 +1,158 @@
+import { z } from "zod";
+
+// The topology file's contract. Every object is strict: an unknown key is an error.
+// Field descriptions are what `dbmesh schema` shows in editors.
+
+const name = z
+  .string()
+  .min(1)
+  .max(63)
+  .describe("A PostgreSQL identifier (1 to 63 bytes); it is quoted wherever it is used");
+
+export const secretRef = z
+  .string()
+  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, {
+    message: "expected a secret reference: env:VARIABLE or file:PATH",
+  })
+  .describe("A secret by reference: env:NAME reads an environment variable, file:PATH a file");
+
+const settingValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const nodeSchema = z
+  .strictObject({
+    host: z.string().min(1).default("127.0.0.1").describe("Address the server listens on"),
+    port: z.number().int().min(1).max(65535).describe("TCP port"),
+    engine: z.literal("postgres").default("postgres").describe("Database engine"),
+    capacity: z
+      .number()
+      .positive()
+      .default(1)
+      .describe("Relative read capacity (e.g. CPU count) used for balancing"),
+    managed: z
+      .boolean()
+      .optional()
+      .describe(
+        "dbmesh creates, configures and starts this server locally (default: true when host is a loopback address)",
+      ),
+    binaries: z
+      .string()
+      .min(1)
+      .default("embedded")
+      .describe(
+        "embedded (npm package), system (DBMESH_PG_BIN, pg_config, PATH) or a bin directory",
+      ),
+    admin: z
+      .strictObject({
+        user: name.default("postgres"),
+        password: secretRef.optional(),
+      })
+      .optional()
+      .describe(
+        "Superuser credentials dbmesh uses; required for unmanaged nodes, generated for managed ones",
+      ),
+    settings: z
+      .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/), settingValue)
+      .default({})
+      .describe("Extra postgresql.conf settings (managed nodes)"),
+  })
+  .describe("A database server");
+
+export const roleSchema = z
+  .strictObject({
+    password: secretRef.describe("Login password, by reference"),
+    nodes: z.array(name).min(1).describe("Nodes this role exists on"),
+    from: z
+      .array(z.string())
+      .default(["127.0.0.1"])
+      .describe("Client addresses this role logs in from (pg_hba /32 lines)"),
+    createdb: z.boolean().default(false),
+    connectionLimit: z.number().int().min(-1).default(-1),
+  })
+  .describe("A login role");
+
+export const databaseSchema = z
+  .strictObject({
+    node: name.describe("Node that holds the database"),
+    name: name.optional().describe("Database name on the server (default: this key)"),
+    owner: name.describe("Owning role; must be declared on the same node"),
+    schemas: z.array(name).default([]).describe("Schemas to create, owned by the owner"),
+    seed: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "SQL files (relative to the topology file) run once, as the owner, in one transaction each",
+      ),
+  })
+  .describe("A database on one node");
+
+const qualifiedTable = z
+  .string()
+  .regex(/^[^.]+\.[^.]+$/, { message: "expected schema.table" })
+  .describe("schema.table on the remote database");
+
+export const linkSchema = z
+  .strictObject({
+    from: z
+      .string()
+      .regex(/^[^/]+\/[^/]+$/, { message: "expected node/database" })
+      .describe("Local end: node/database where the link is created"),
+    to: z
+      .string()
+      .regex(/^[^/]+\/[^/]+$/, { message: "expected node/database" })
+      .describe("Remote end: node/database the link reaches"),
+    via: z.enum(["dblink", "postgres_fdw"]).describe("Link kind"),
+    name: name.optional().describe("Foreign server name (default: the remote node's name)"),
+    as: z
+      .record(name, name)
+      .refine((m) => Object.keys(m).length > 0, { message: "expected at least one role mapping" })
+      .describe("Role mapping local → remote; the first local role owns what the link creates"),
+    import: z
+      .strictObject({
+        schema: name.describe("Remote schema"),
+        into: name.describe("Local schema that receives the foreign tables"),
+        tables: z.array(name).optional().describe("Only these tables (default: all)"),
+      })
+      .optional()
+      .describe("postgres_fdw: IMPORT FOREIGN SCHEMA, kept in sync with the remote tables"),
+    views: z
+      .strictObject({
+        into: name.describe("Local schema for the views"),
+        tables: z.array(qualifiedTable).min(1),
+      })
+      .optional()
+      .describe("dblink: one typed view per remote table, columns read from the remote catalog"),
+    copies: z
+      .strictObject({
+        into: name.describe("Local schema for the copies"),
+        tables: z.array(qualifiedTable).min(1),
+        refresh: z.boolean().default(false).describe("Reload the data on every apply"),
+      })
+      .optional()
+      .describe("Remote tables materialized locally: structure, primary key and data"),
+    options: z
+      .record(z.string().regex(/^[a-z_]+$/), z.union([z.string(), z.number(), z.boolean()]))
+      .default({})
+      .describe("Foreign server options overriding dbmesh's defaults"),
+  })
+  .describe("A link from one database to another");
+
+export const topologySchema = z
+  .strictObject({
+    version: z.literal(1).describe("File format version"),
+    nodes: z.record(name, nodeSchema).describe("Servers by name"),
+    roles: z.record(name, roleSchema).default({}),
+    databases: z.record(name, databaseSchema).default({}),
+    links: z.array(linkSchema).default([]),
+  })
+  .describe("dbmesh topology");
+
+export type TopologyInput = z.input<typeof topologySchema>;
+export type TopologyFile = z.output<typeof topologySchema>;
+export type NodeFile = z.output<typeof nodeSchema>;
+export type RoleFile = z.output<typeof roleSchema>;
+export type DatabaseFile = z.output<typeof databaseSchema>;
+export type LinkFile = z.output<typeof linkSchema>;
+
+export function jsonSchema(): unknown {
+  return z.toJSONSchema(topologySchema, { io: "input", target: "draft-2020-12" });
+}
