@@ -36,7 +36,10 @@ export async function planFromState(
   );
   const add = (r: { steps: Step[]; problems: Problem[] }) => {
     for (const s of r.steps) byNode.get(s.node)?.steps.push(s);
-    for (const p of r.problems) byNode.get(p.node)?.problems.push(p);
+    for (const p of r.problems) {
+      const list = byNode.get(p.node)?.problems;
+      if (list && !list.some((q) => q.message === p.message)) list.push(p);
+    }
   };
   const linksFrom = (node: string, db: string) =>
     t.links.filter((l) => l.from.node === node && l.from.database === db);

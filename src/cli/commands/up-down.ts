@@ -3,6 +3,7 @@ import {
   findBinaries,
   initNode,
   isClusterError,
+  nodeProcess,
   purgeNode,
   reloadNode,
   startNode,
@@ -54,6 +55,14 @@ export async function startNodes(
     try {
       const bin = await findBinaries(n.binaries);
       if (!n.admin.password) await adminCredentials(t, n);
+      const proc = await nodeProcess(ln);
+      if (proc.running && proc.port !== undefined && proc.port !== n.port) {
+        failed++;
+        out.line(
+          `${n.name}: FAILED the server is running on port ${proc.port}, but the file says ${n.port}; restart it: dbmesh down --node ${n.name} && dbmesh up --node ${n.name}`,
+        );
+        continue;
+      }
       const { created } = await initNode(ln);
       const { started } = await startNode(ln);
       // initNode rewrote the configuration; a server that was already up must reread it.
