@@ -1,12 +1,14 @@
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
   adminPassword,
   type LocalNode,
+  nodePaths,
   readHba,
   renderHba,
   writeConfig,
 } from "../cluster/index.js";
-import { Connections } from "../pgadmin/index.js";
+import { Connections, PgAdminError } from "../pgadmin/index.js";
 import { type HbaFiles, hbaRules, type MeshAccess, secret } from "../provision/index.js";
 import { loadTopology, type MeshNode, type Topology } from "../topology/index.js";
 import { type Args, UsageError } from "./args.js";
@@ -41,7 +43,16 @@ export async function adminCredentials(
 ): Promise<{ user: string; password: string }> {
   if (node.admin.password)
     return { user: node.admin.user, password: secret(t, node.admin.password) };
-  return { user: node.admin.user, password: await adminPassword(localNode(t, node)) };
+  const local = localNode(t, node);
+  if (!existsSync(join(nodePaths(local).dataDir, "PG_VERSION"))) {
+    throw new PgAdminError(
+      "unreachable",
+      node.name,
+      `node ${node.name} has not been created yet`,
+      `run \`dbmesh up\` (or \`dbmesh up --node ${node.name}\` on its host)`,
+    );
+  }
+  return { user: node.admin.user, password: await adminPassword(local) };
 }
 
 export function connectionsFor(t: Topology): Connections {

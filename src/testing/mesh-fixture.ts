@@ -27,7 +27,13 @@ export interface MeshFixture {
   /** A connection as `user` (password from `env`, or the node's admin secret when omitted). */
   connect(port: number, database: string, user?: string, password?: string): Promise<pg.Client>;
   /** Rows of one query, every value as text. */
-  rows(port: number, database: string, sql: string, user?: string, password?: string): Promise<string[][]>;
+  rows(
+    port: number,
+    database: string,
+    sql: string,
+    user?: string,
+    password?: string,
+  ): Promise<string[][]>;
   rewrite(edit: (text: string) => string): void;
   /** `down --purge` and remove the directory. */
   destroy(): Promise<void>;
@@ -52,7 +58,9 @@ export async function meshFixture(opts: {
   for (const [name, src] of Object.entries(opts.files ?? {})) copyFileSync(src, join(dir, name));
   const env = { ...(opts.env ?? {}) };
   const adminSecret = (port: number) => {
-    const node = [...readFileSync(file, "utf8").matchAll(/^ {2}([^\s:]+):.*port: (\d+)/gm)].find((m) => Number(m[2]) === port)?.[1];
+    const node = [...readFileSync(file, "utf8").matchAll(/^ {2}(\S[^:]*):.*port: (\d+)/gm)].find(
+      (m) => Number(m[2]) === port,
+    )?.[1];
     return readFileSync(join(dir, ".dbmesh", node ?? "", "admin.secret"), "utf8").trim();
   };
   const fixture: MeshFixture = {
@@ -62,10 +70,15 @@ export async function meshFixture(opts: {
     env,
     run: (...args) =>
       new Promise((resolve) => {
-        execFile(process.execPath, [bin, "-f", file, ...args], { env: { ...process.env, ...env }, cwd: dir, timeout: 240_000 }, (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-          resolve({ code, stdout, stderr });
-        });
+        execFile(
+          process.execPath,
+          [bin, "-f", file, ...args],
+          { env: { ...process.env, ...env }, cwd: dir, timeout: 240_000 },
+          (error, stdout, stderr) => {
+            const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+            resolve({ code, stdout, stderr });
+          },
+        );
       }),
     connect: async (port, database, user, password) => {
       const client = new pg.Client({
@@ -81,7 +94,11 @@ export async function meshFixture(opts: {
     rows: async (port, database, sql, user, password) => {
       const c = await fixture.connect(port, database, user, password);
       try {
-        const r = await c.query({ text: sql, rowMode: "array", types: { getTypeParser: () => (v: string) => v } } as pg.QueryConfig);
+        const r = await c.query({
+          text: sql,
+          rowMode: "array",
+          types: { getTypeParser: () => (v: string) => v },
+        } as pg.QueryConfig);
         return r.rows as string[][];
       } finally {
         await c.end();
@@ -103,7 +120,8 @@ export function scottFixture(name: string): Promise<MeshFixture> {
   return meshFixture({
     name,
     ports: 2,
-    yaml: ([p1, p2]) => text.replace("port: 15432", `port: ${p1}`).replace("port: 15433", `port: ${p2}`),
+    yaml: ([p1, p2]) =>
+      text.replace("port: 15432", `port: ${p1}`).replace("port: 15433", `port: ${p2}`),
     files: { "scott.sql": join(example, "scott.sql"), "bonus.sql": join(example, "bonus.sql") },
     env: { PABLO1_PASSWORD: "pablo1 'secret' \\ one", PABLO2_PASSWORD: "pablo2-secret-two" },
   });

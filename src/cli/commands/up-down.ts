@@ -11,7 +11,7 @@ import {
 } from "../../cluster/index.js";
 import type { MeshNode, Topology } from "../../topology/index.js";
 import { type Args, UsageError } from "../args.js";
-import { adminCredentials, loadFromArgs, localNode, meshAccess } from "../mesh.js";
+import { loadFromArgs, localNode, meshAccess } from "../mesh.js";
 import type { Output } from "../output.js";
 import { runApply } from "./apply.js";
 
@@ -54,7 +54,6 @@ export async function startNodes(
     const ln = localNode(t, n);
     try {
       const bin = await findBinaries(n.binaries);
-      if (!n.admin.password) await adminCredentials(t, n);
       const proc = await nodeProcess(ln);
       if (proc.running && proc.port !== undefined && proc.port !== n.port) {
         failed++;
