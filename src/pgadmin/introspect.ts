@@ -144,7 +144,8 @@ SELECT
    JOIN pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_foreign_table ft ON ft.ftrelid = c.oid
    LEFT JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
-   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'v', 'f', 'p', 'm')) AS relations`;
+   WHERE (n.nspname = ANY($1::text[]) OR obj_description(c.oid, 'pg_class') LIKE 'managed by dbmesh%')
+     AND c.relkind IN ('r', 'v', 'f', 'p', 'm')) AS relations`;
 
 /** Reads one database's schemas, extensions, foreign servers and the relations of `schemas`. */
 export async function observeDatabase(

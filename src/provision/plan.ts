@@ -10,6 +10,7 @@ import { createExtension, type ObservedDatabaseContent } from "../pgadmin/index.
 import type { MeshAccess } from "./mesh-access.js";
 import { type MeshState, observeMesh } from "./observe.js";
 import { emptyDatabase, planDatabase } from "./plan-database.js";
+import { planPrune } from "./plan-prune.js";
 import { planServer } from "./plan-server.js";
 import type { NodePlan, Phase, Plan, Problem, Step } from "./step.js";
 
@@ -104,6 +105,7 @@ export async function planFromState(
     if (!ns.server) continue;
     for (const db of t.databases.filter((d) => d.node === name)) {
       const have = ns.databases.get(db.name) ?? emptyDatabase;
+      if (access.prune) add({ steps: planPrune(t, db, have), problems: [] });
       for (const link of linksFrom(name, db.name)) {
         const remote = remoteCatalog(state, byNode, link.to.node, link.to.database);
         add(planDblinkViews(link, have, remote));
