@@ -26,23 +26,23 @@ nodes:
   Node One: { port: ${a} }
   node-two: { port: ${b} }
 roles:
-  Ana O'Neil: { password: env:ANA, nodes: [Node One] }
+  'Ana "Q" O''Neil': { password: env:ANA, nodes: [Node One] }
   Bob Smith: { password: env:BOB, nodes: [node-two] }
 databases:
-  Sales DB: { node: Node One, owner: Ana O'Neil, schemas: [Q1 Data], seed: [odd.sql] }
+  Sales DB: { node: Node One, owner: 'Ana "Q" O''Neil', schemas: [Q1 Data], seed: [odd.sql] }
   all: { node: node-two, owner: Bob Smith }
 links:
   - from: node-two/all
     to: Node One/Sales DB
     via: postgres_fdw
     name: Sales "FDW"
-    as: { Bob Smith: Ana O'Neil }
+    as: { Bob Smith: 'Ana "Q" O''Neil' }
     import: { schema: Q1 Data, into: Remote Sales }
   - from: node-two/all
     to: Node One/Sales DB
     via: dblink
     name: Sales Link
-    as: { Bob Smith: Ana O'Neil }
+    as: { Bob Smith: 'Ana "Q" O''Neil' }
     views: { into: Views, tables: [Q1 Data.Order Lines] }
     copies: { into: Copies, tables: [Q1 Data.Order Lines] }
 `,
