@@ -5,7 +5,7 @@
 // A no-change apply that changes something, fails or reports a problem is a bug: the run
 // prints it and exits 1. Every node is stopped and purged at the end, also on error and SIGINT.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startNodes } from "../src/cli/commands/up-down.js";
@@ -34,6 +34,7 @@ const ROUNDS = 10;
 const resultsFile = fileURLToPath(new URL("../../bench/results/apply.json", import.meta.url));
 
 class BenchFailure extends Error {}
+class Interrupted extends Error {}
 
 interface Running {
   readonly mesh: BenchMesh;
@@ -98,18 +99,39 @@ function cleanUp(): Promise<void> {
   return cleanup;
 }
 
+let interrupted = false;
+/** startNodes while it runs: an initdb is let finish so its node can be purged afterwards. */
+let starting: Promise<unknown> | undefined;
+
+/** Throws once SIGINT arrived, so the benchmark stops at its next step. */
+function checkInterrupt(): void {
+  if (interrupted) throw new Interrupted("interrupted");
+}
+
 process.on("SIGINT", () => {
-  if (cleanup) process.exit(130);
-  process.stderr.write("\ninterrupted: stopping and purging the benchmark nodes…\n");
-  void cleanUp().finally(() => process.exit(130));
+  if (interrupted) process.exit(130); // a second ^C: give up at once
+  interrupted = true;
+  process.stderr.write(
+    "\ninterrupted: finishing the node being initialised, then stopping and purging every node…\n",
+  );
+  void (async () => {
+    await starting?.catch(() => {});
+    await cleanUp();
+    process.exit(130);
+  })();
 });
 
 // ---------------------------------------------------------------- measuring
 
-const quiet = (lines: string[]): Output => ({
+/** Collects startNodes' lines, with the time each was written. */
+const quiet = (lines: string[], at: number[]): Output => ({
   json: false,
   line: (text) => {
-    if (text !== undefined) lines.push(text);
+    if (text === undefined) return;
+    lines.push(text);
+    at.push(performance.now());
+    // startNodes reports each node when it is up: stop there rather than init the next one.
+    checkInterrupt();
   },
   data: () => {},
 });
@@ -167,9 +189,15 @@ function checkPlanEmpty(r: Running, what: string, plan: Plan): void {
 async function upFromNothing(r: Running): Promise<Up> {
   const t = r.topology!;
   const startLines: string[] = [];
-  const start = await timed(() => startNodes(t, [...t.nodes.values()], quiet(startLines)));
+  const lineAt: number[] = [];
+  const start = await timed(() => {
+    starting = startNodes(t, [...t.nodes.values()], quiet(startLines, lineAt));
+    return starting as Promise<number>;
+  });
+  starting = undefined;
   if (start.value !== 0)
     throw new BenchFailure(`${r.mesh.label}: nodes did not start:\n${startLines.join("\n")}`);
+  checkInterrupt();
   const done: { summary: string; node: string; phase: number; ms: number }[] = [];
   const events: StepEvent[] = [];
   const apply = await withAccess(r, (a) =>
@@ -305,8 +333,10 @@ const round = (x: number) => Math.round(x * 100) / 100;
 async function main(): Promise<number> {
   const bins = await findBinaries("embedded");
   const ports = await freePorts(8);
-  const meshes = [await scottMesh([ports[0]!, ports[1]!]), await ringMesh(ports.slice(2, 8))];
-  for (const mesh of meshes) running.push({ mesh, topology: undefined, open: new Set() });
+  // Registered as soon as each directory exists, so cleanup removes it whatever fails next.
+  const add = (mesh: BenchMesh) => running.push({ mesh, topology: undefined, open: new Set() });
+  add(await scottMesh([ports[0]!, ports[1]!]));
+  add(await ringMesh(ports.slice(2, 8)));
   for (const r of running) r.topology = loadTopology(r.mesh.file);
 
   const out = (s = "") => process.stdout.write(`${s}\n`);
@@ -318,6 +348,8 @@ async function main(): Promise<number> {
     `PostgreSQL ${bins.version} (${bins.source}), Node ${process.version}, ${cpus().length} CPUs; ${ROUNDS} rounds per figure, both meshes up at once, rounds alternating between them`,
   );
   for (const r of running) out(`  ${r.mesh.label}: ${r.mesh.file}`);
+  const loadBefore = loadavg()[0]!;
+  out(`load average (1 min) at start: ${loadBefore.toFixed(2)}`);
 
   const figures = new Map<Running, Figures>(
     running.map((r) => [
@@ -354,6 +386,7 @@ async function main(): Promise<number> {
     await makePlan(a); // opens every connection the warm rounds use
   }
   for (let i = 0; i < ROUNDS; i++) {
+    checkInterrupt();
     for (const r of running) await applyCold(r, fig(r), true);
     for (const r of running) await planCold(r, fig(r));
     for (const r of running) await warmRound(r, fig(r), warm.get(r)!);
@@ -379,7 +412,6 @@ async function main(): Promise<number> {
         ms(bu.startMs),
         ratio(bu.startMs, su.startMs),
       ],
-      ["  per node ms", ms(su.startMs / small.mesh.nodes), ms(bu.startMs / big.mesh.nodes), ""],
       ["first apply ms", ms(su.applyMs), ms(bu.applyMs), ratio(bu.applyMs, su.applyMs)],
       ["  steps run", String(su.steps), String(bu.steps), ""],
       ["  SQL round trips", String(su.roundTrips), String(bu.roundTrips), ""],
@@ -465,6 +497,7 @@ async function main(): Promise<number> {
     postgres: bins.version,
     node: process.version,
     cpus: cpus().length,
+    loadAverage: { start: round(loadBefore), end: round(loadavg()[0]!) },
     rounds: ROUNDS,
     meshes: running.map((r) => {
       const f = fig(r);
@@ -498,6 +531,7 @@ async function main(): Promise<number> {
   };
   mkdirSync(join(resultsFile, ".."), { recursive: true });
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  out(`load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)}`);
   out(`\nwrote ${resultsFile}`);
   return 0;
 }
@@ -506,9 +540,14 @@ let code = 1;
 try {
   code = await main();
 } catch (e) {
-  if (e instanceof BenchFailure) process.stderr.write(`\nBENCHMARK FOUND A BUG\n${e.message}\n`);
-  else process.stderr.write(`\nbenchmark failed: ${(e as Error).stack ?? String(e)}\n`);
-  code = 1;
+  code = interrupted || e instanceof Interrupted ? 130 : 1;
+  if (code === 130) {
+    // the SIGINT handler reports and cleans up
+  } else if (e instanceof BenchFailure) {
+    process.stderr.write(`\nBENCHMARK FOUND A BUG\n${e.message}\n`);
+  } else {
+    process.stderr.write(`\nbenchmark failed: ${(e as Error).stack ?? String(e)}\n`);
+  }
 } finally {
   process.stdout.write("\nstopping and purging the benchmark nodes…\n");
   await cleanUp();

@@ -1,7 +1,7 @@
 // First-match evaluation of pg_hba.conf rules as PostgreSQL does it, over the rows of
 // pg_hba_file_rules. https://www.postgresql.org/docs/17/view-pg-hba-file-rules.html
 // Only what a link needs is evaluated: TCP lines, IPv4 addresses, names, "all",
-// "sameuser", "samerole". A rule this cannot read (host names, +groups, @files) never matches,
+// "sameuser". A rule this cannot read (host names, +groups, @files) never matches,
 // so a check built on it fails instead of passing unproven.
 
 export interface HbaRule {
@@ -27,9 +27,10 @@ export function firstMatch(rules: readonly HbaRule[], c: Connection): HbaRule | 
 }
 
 function matches(r: HbaRule, c: Connection): boolean {
-  if (r.type === "local" || (r.type === "hostnossl" && c.ssl) || (r.type === "hostssl" && !c.ssl))
-    return false;
-  if (!r.type.startsWith("host")) return false;
+  // hostgssenc and hostnogssenc need GSSAPI, which links do not use; local is the socket.
+  const typeOk =
+    r.type === "host" || (r.type === "hostssl" && c.ssl) || (r.type === "hostnossl" && !c.ssl);
+  if (!typeOk) return false;
   const dbs = r.database ?? [];
   const dbOk = dbs.some(
     (d) => d === "all" || d === c.database || (d === "sameuser" && c.database === c.user),

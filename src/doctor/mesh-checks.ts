@@ -6,7 +6,7 @@ import {
   literal,
   qualified,
 } from "../pgadmin/index.js";
-import { secret } from "../provision/index.js";
+import { clientAddress, secret } from "../provision/index.js";
 import type { MeshLink, MeshNode, MeshRole, Topology } from "../topology/index.js";
 import { type CheckResult, fail, pass, timed } from "./check.js";
 import { firstMatch, type HbaRule } from "./hba-match.js";
@@ -96,7 +96,7 @@ export async function checkHbaCoverage(
   link: MeshLink,
 ): Promise<CheckResult[]> {
   const from = t.nodes.get(link.from.node)!;
-  const address = from.host === "localhost" ? "127.0.0.1" : from.host;
+  const address = clientAddress(from.host);
   let rules: HbaRule[];
   try {
     const s = await conns.session(link.to.node, "postgres");

@@ -30,8 +30,7 @@ export function createDblinkView(
   remoteTable: string,
   columns: readonly ColumnDef[],
 ): string {
-  const remote = `SELECT ${columnList(columns)} FROM ${qualified(remoteSchema, remoteTable)}`;
-  return `CREATE VIEW ${qualified(schema, view)} AS SELECT * FROM dblink(${literal(server)}, ${literal(remote)}) AS t(${columnDefs(columns, false)})`;
+  return `CREATE VIEW ${qualified(schema, view)} AS SELECT * FROM ${dblinkSource(server, remoteSchema, remoteTable, columns)}`;
 }
 
 export function dropView(schema: string, view: string): string {

@@ -35,5 +35,5 @@ function roleOptions(r: RoleSpec): string {
 export function maskSecrets(sql: string): string {
   return sql
     .replace(/'SCRAM-SHA-256\$[^']*'/g, "'********'")
-    .replace(/(\bpassword\s+)(E?'(?:[^']|'')*')/gi, "$1'********'");
+    .replace(/(\bpassword"?\s+)(E?'(?:[^']|'')*')/gi, "$1'********'");
 }

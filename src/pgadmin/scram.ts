@@ -1,4 +1,12 @@
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createHash,
+  createHmac,
+  pbkdf2,
+  pbkdf2Sync,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
+import { promisify } from "node:util";
 
 // SCRAM-SHA-256 verifiers as stored in pg_authid.rolpassword:
 // SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> (RFC 5802, RFC 7677).
@@ -13,19 +21,28 @@ export function scramVerifier(password: string, salt = randomBytes(16)): string 
   return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
 }
 
-/** True when `verifier` was made from `password`; false for anything else (md5, null, garbage). */
-export function scramMatches(verifier: string | null, password: string): boolean {
+const pbkdf2Async = promisify(pbkdf2);
+
+/**
+ * True when `verifier` was made from `password`; false for anything else (md5, null, garbage).
+ * PBKDF2 runs on libuv's thread pool, so checking many roles does not block other I/O.
+ */
+export async function scramMatches(verifier: string | null, password: string): Promise<boolean> {
   const m = verifier?.match(/^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/);
   if (!m) return false;
   const salt = Buffer.from(m[2]!, "base64");
-  const { storedKey, serverKey } = keys(password, salt, Number(m[1]));
+  const salted = await pbkdf2Async(password.normalize("NFKC"), salt, Number(m[1]), 32, "sha256");
+  const { storedKey, serverKey } = keysFrom(salted);
   const a = Buffer.concat([storedKey, serverKey]);
   const b = Buffer.concat([Buffer.from(m[3]!, "base64"), Buffer.from(m[4]!, "base64")]);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function keys(password: string, salt: Buffer, iter: number) {
-  const salted = pbkdf2Sync(password.normalize("NFKC"), salt, iter, 32, "sha256");
+  return keysFrom(pbkdf2Sync(password.normalize("NFKC"), salt, iter, 32, "sha256"));
+}
+
+function keysFrom(salted: Buffer) {
   const clientKey = createHmac("sha256", salted).update("Client Key").digest();
   return {
     storedKey: createHash("sha256").update(clientKey).digest(),

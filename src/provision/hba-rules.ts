@@ -1,5 +1,5 @@
 import { hbaToken } from "../pgadmin/index.js";
-import type { Topology } from "../topology/index.js";
+import { isLoopback, type Topology } from "../topology/index.js";
 import type { HbaLine } from "./step.js";
 
 /**
@@ -29,7 +29,7 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
   ];
   const seen = new Set<string>();
   const add = (database: string, role: string, address: string, comment: string) => {
-    const cidr = address.includes("/") ? address : `${address}/32`;
+    const cidr = address.includes("/") ? address : `${address}/${address.includes(":") ? 128 : 32}`;
     const key = `${database}\0${role}\0${cidr}`;
     if (seen.has(key)) return;
     seen.add(key);
@@ -49,10 +49,18 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
   }
   for (const l of t.links) {
     if (l.to.node !== nodeName) continue;
-    const fromHost = t.nodes.get(l.from.node)?.host ?? "127.0.0.1";
-    const address = fromHost === "localhost" ? "127.0.0.1" : fromHost;
+    const address = clientAddress(t.nodes.get(l.from.node)?.host ?? "127.0.0.1");
     for (const m of l.as)
       add(l.to.database, m.remote, address, `${l.via} link from ${l.from.node}/${l.from.database}`);
   }
   return lines;
+}
+
+/**
+ * The address a server sees when the node at `host` connects to it. Linux gives a connection
+ * to any 127.0.0.0/8 address the source 127.0.0.1, so every loopback node is 127.0.0.1.
+ */
+export function clientAddress(host: string): string {
+  if (host === "::1") return host;
+  return isLoopback(host) ? "127.0.0.1" : host;
 }

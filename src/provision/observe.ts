@@ -59,16 +59,29 @@ export async function observeMesh(
     names.map(async (name): Promise<[string, NodeState]> => {
       const databases = new Map<string, ObservedDatabaseContent>();
       try {
-        const admin = await access.connections.session(name, maintenanceDb);
-        const server = await observeServer(admin);
-        const declared = t.databases.filter((d) => d.node === name && server.databases.has(d.name));
-        await Promise.all(
-          declared.map(async (d) => {
-            const s = await access.connections.session(name, d.name);
+        // The server's catalog and each declared database are read at once: one connect and
+        // one query deep per node instead of two. A database that does not exist yet fails its
+        // connect with 3D000 and is left out.
+        const reads = t.databases
+          .filter((d) => d.node === name)
+          .map((d) => {
             const wanted = [...(schemas.get(`${name}/${d.name}`) ?? [])];
-            databases.set(d.name, await observeDatabase(s, wanted));
-          }),
-        );
+            const read = access.connections
+              .session(name, d.name)
+              .then((s) => observeDatabase(s, wanted))
+              .then(
+                (content) => ({ content, error: undefined }),
+                (error: unknown) => ({ content: undefined, error }),
+              );
+            return { name: d.name, read };
+          });
+        const server = await observeServer(await access.connections.session(name, maintenanceDb));
+        for (const { name: db, read } of reads) {
+          const r = await read;
+          if (!server.databases.has(db)) continue;
+          if (r.error) throw r.error;
+          if (r.content) databases.set(db, r.content);
+        }
         return [name, { server, error: undefined, databases }];
       } catch (e) {
         const error = isPgAdminError(e)

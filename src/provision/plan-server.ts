@@ -29,7 +29,12 @@ export async function planServer(
     steps.push({ node: node.name, database: maintenanceDb, phase: 1, summary, sql, transaction });
 
   const declaredRoles = [...t.roles.values()].filter((r) => r.nodes.includes(node.name));
-  for (const r of declaredRoles) {
+  const passwordOk = await Promise.all(
+    declaredRoles.map((r) =>
+      scramMatches(observed.roles.get(r.name)?.password ?? null, secret(t, r.password)),
+    ),
+  );
+  for (const [i, r] of declaredRoles.entries()) {
     const spec = {
       name: r.name,
       password: secret(t, r.password),
@@ -41,7 +46,7 @@ export async function planServer(
       step(`create role ${r.name}`, [createRole(spec), commentOnRole(r.name)]);
       continue;
     }
-    const passwordDrift = !scramMatches(have.password, spec.password);
+    const passwordDrift = !passwordOk[i];
     const attrDrift =
       !have.login || have.createdb !== r.createdb || have.connlimit !== r.connectionLimit;
     if (passwordDrift || attrDrift) {

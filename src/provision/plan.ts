@@ -45,6 +45,17 @@ export async function planFromState(
   const linksFrom = (node: string, db: string) =>
     t.links.filter((l) => l.from.node === node && l.from.database === db);
 
+  // Server-level diffs check passwords against SCRAM verifiers (PBKDF2): all nodes at once.
+  const serverSteps = new Map(
+    await Promise.all(
+      [...state]
+        .filter(([, ns]) => ns.server && fromPhase <= 1)
+        .map(
+          async ([name, ns]) =>
+            [name, await planServer(access, t.nodes.get(name)!, ns.server!)] as const,
+        ),
+    ),
+  );
   // Phases 1 and 2 first for every node: phase 3 defers when a remote database still changes.
   for (const [name, ns] of state) {
     if (!ns.server) {
@@ -62,8 +73,7 @@ export async function planFromState(
       continue;
     }
     const server = ns.server;
-    if (fromPhase <= 1)
-      add({ steps: await planServer(access, t.nodes.get(name)!, server), problems: [] });
+    add({ steps: serverSteps.get(name) ?? [], problems: [] });
     for (const db of t.databases.filter((d) => d.node === name)) {
       const have = ns.databases.get(db.name) ?? emptyDatabase;
       const links = linksFrom(name, db.name);

@@ -47,7 +47,7 @@ export function parseTopology(file: string, text: string): Topology {
       },
     ]);
   }
-  const parsed = topologySchema.safeParse(source.value);
+  const parsed = topologySchema.safeParse(source.value, { reportInput: true });
   if (!parsed.success) {
     throw new TopologyError(sortIssues(schemaIssues(source, topologySchema, parsed.error.issues)));
   }

@@ -6,13 +6,15 @@ import { z } from "zod";
 const name = z
   .string()
   .min(1)
-  .max(63)
+  .refine((s) => Buffer.byteLength(s) <= 63, {
+    message: "expected at most 63 bytes: PostgreSQL truncates longer names",
+  })
   .describe("A PostgreSQL identifier (1 to 63 bytes); it is quoted wherever it is used");
 
 export const secretRef = z
   .string()
   .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, {
-    message: "expected a secret reference: env:VARIABLE or file:PATH",
+    message: "a secret reference: env:VARIABLE or file:PATH",
   })
   .describe("A secret by reference: env:NAME reads an environment variable, file:PATH a file");
 

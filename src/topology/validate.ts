@@ -126,8 +126,10 @@ export function checkTopology(t: Topology, f: TopologyFile): TopologyIssue[] {
       );
     }
     for (const m of l.as) {
-      checkRoleOn(t, issue, [...at, "as", m.local], m.local, l.from.node, "local");
-      checkRoleOn(t, issue, [...at, "as", m.local], m.remote, l.to.node, "remote");
+      if (t.nodes.has(l.from.node))
+        checkRoleOn(t, issue, [...at, "as", m.local], m.local, l.from.node, "local");
+      if (t.nodes.has(l.to.node))
+        checkRoleOn(t, issue, [...at, "as", m.local], m.remote, l.to.node, "remote");
     }
     if (l.via === "dblink" && raw.import) {
       issue(

@@ -40,7 +40,7 @@ export function schemaIssues(
             at: source.positionOf(path),
             message: `wrong type at ${where}`,
             expected: issue.expected,
-            hint: `got ${describe(issue.input)}`,
+            hint: `got ${String(path.at(-1)) === "password" ? "a value that is not a reference (not shown)" : describe(issue.input)}`,
           },
         ];
       case "invalid_value":

@@ -49,33 +49,36 @@ export async function startNodes(
   out: Output,
 ): Promise<number> {
   await ensureServerUser();
-  let failed = 0;
-  for (const n of nodes) {
-    const ln = localNode(t, n);
-    try {
-      const bin = await findBinaries(n.binaries);
-      const proc = await nodeProcess(ln);
-      if (proc.running && proc.port !== undefined && proc.port !== n.port) {
-        failed++;
-        out.line(
-          `${n.name}: FAILED the server is running on port ${proc.port}, but the file says ${n.port}; restart it: dbmesh down --node ${n.name} && dbmesh up --node ${n.name}`,
-        );
-        continue;
-      }
-      const { created } = await initNode(ln);
-      const { started } = await startNode(ln);
-      // initNode rewrote the configuration; a server that was already up must reread it.
-      if (!started) await reloadNode(ln);
-      out.line(
-        `${n.name}: PostgreSQL ${bin.version} (${bin.source}) ${created ? "initialised, " : ""}${started ? "started" : "already running"} on ${n.host}:${n.port}`,
-      );
-    } catch (e) {
-      if (!isClusterError(e)) throw e;
-      failed++;
-      out.line(`${n.name}: FAILED ${e.message}${e.detail ? `\n${e.detail}` : ""}`);
+  // Nodes start in parallel: initdb and the server's start-up are mostly waiting on disk.
+  const results = await Promise.all(nodes.map((n) => startOne(t, n)));
+  for (const line of results) out.line(line.text);
+  return results.some((r) => !r.ok) ? 1 : 0;
+}
+
+async function startOne(t: Topology, n: MeshNode): Promise<{ ok: boolean; text: string }> {
+  const ln = localNode(t, n);
+  try {
+    const bin = await findBinaries(n.binaries);
+    const proc = await nodeProcess(ln);
+    if (proc.running && proc.port !== undefined && proc.port !== n.port) {
+      return {
+        ok: false,
+        text: `${n.name}: FAILED the server is running on port ${proc.port}, but the file says ${n.port}; restart it: dbmesh down --node ${n.name} && dbmesh up --node ${n.name}`,
+      };
     }
+    const { created } = await initNode(ln);
+    const { started } = await startNode(ln);
+    // initNode rewrote the configuration; a server that was already up must reread it.
+    if (!started) await reloadNode(ln);
+    const what = `${created ? "initialised, " : ""}${started ? "started" : "already running"}`;
+    return {
+      ok: true,
+      text: `${n.name}: PostgreSQL ${bin.version} (${bin.source}) ${what} on ${n.host}:${n.port}`,
+    };
+  } catch (e) {
+    if (!isClusterError(e)) throw e;
+    return { ok: false, text: `${n.name}: FAILED ${e.message}${e.detail ? `\n${e.detail}` : ""}` };
   }
-  return failed ? 1 : 0;
 }
 
 export async function downCommand(args: Args, out: Output): Promise<number> {
