@@ -1,15 +1,23 @@
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   adminPassword,
   type LocalNode,
   nodePaths,
   readHba,
+  renderConf,
   renderHba,
   writeConfig,
 } from "../cluster/index.js";
 import { Connections, PgAdminError } from "../pgadmin/index.js";
-import { type HbaFiles, hbaRules, type MeshAccess, secret } from "../provision/index.js";
+import {
+  type ConfigFiles,
+  type HbaLine,
+  hbaRules,
+  type MeshAccess,
+  secret,
+} from "../provision/index.js";
 import { loadTopology, type MeshNode, type Topology } from "../topology/index.js";
 import { type Args, UsageError } from "./args.js";
 
@@ -64,17 +72,27 @@ export function connectionsFor(t: Topology): Connections {
   });
 }
 
-function hbaFiles(t: Topology): HbaFiles {
-  const local = (name: string) => localNode(t, t.nodes.get(name)!);
+/** The pg_hba.conf and postgresql.conf include dbmesh writes for managed nodes. */
+function configFiles(t: Topology): ConfigFiles {
+  const local = (name: string, hba: readonly HbaLine[]) => ({
+    ...localNode(t, t.nodes.get(name)!),
+    hba,
+  });
+  const read = (file: string) => readFile(file, "utf8").catch(() => null);
   return {
-    read: (name) => readHba(local(name)),
-    render: (lines) => renderHba(lines),
-    write: async (name, lines) => {
-      await writeConfig({ ...local(name), hba: lines });
+    compare: async (name, hba) => {
+      const node = local(name, hba);
+      return [
+        { file: "pg_hba.conf", have: await readHba(node), want: renderHba(hba) },
+        { file: "dbmesh.conf", have: await read(nodePaths(node).confFile), want: renderConf(node) },
+      ];
+    },
+    write: async (name, hba) => {
+      await writeConfig(local(name, hba));
     },
   };
 }
 
 export function meshAccess(t: Topology, prune: boolean): MeshAccess {
-  return { topology: t, connections: connectionsFor(t), hba: hbaFiles(t), prune };
+  return { topology: t, connections: connectionsFor(t), config: configFiles(t), prune };
 }

@@ -185,6 +185,63 @@ describe("scott example: two servers linked both ways", () => {
     assert.match(again.stdout, /no changes/);
   });
 
+  test("copies with refresh: true reload the remote rows on every apply", async () => {
+    m.rewrite((t) =>
+      t.replace(
+        "copies: { into: public, tables: [scott.bonus] }",
+        "copies: { into: public, tables: [scott.bonus], refresh: true }",
+      ),
+    );
+    try {
+      await m.rows(p1, db1, "INSERT INTO scott.bonus (empno, bonus) VALUES (7900, 77)", "pablo1");
+      const plan = await m.run("plan");
+      assert.match(plan.stdout, /refresh public\.bonus from postgre1/);
+      assert.equal((await m.run("apply")).code, 0);
+      const copied = await m.rows(
+        p2,
+        db2,
+        "SELECT bonus FROM public.bonus WHERE empno = 7900",
+        "pablo2",
+      );
+      assert.deepEqual(copied, [["77"]]);
+    } finally {
+      m.rewrite((t) => t.replace(", refresh: true }", " }"));
+    }
+  });
+
+  test("settings in the file reach the server; one that needs a restart is reported by doctor", async () => {
+    m.rewrite((t) =>
+      t.replace(
+        "postgre1: { host: 127.0.0.1, port:",
+        "postgre1: { settings: { work_mem: 8MB, max_connections: 90 }, host: 127.0.0.1, port:",
+      ),
+    );
+    try {
+      const plan = await m.run("plan");
+      assert.equal(plan.code, 1);
+      assert.match(plan.stdout, /rewrite configuration files and reload/);
+      assert.match(plan.stdout, /dbmesh\.conf \+ work_mem = '8MB'/);
+      assert.equal((await m.run("apply")).code, 0);
+      assert.deepEqual(await m.rows(p1, "postgres", "SHOW work_mem"), [["8MB"]]);
+      const doctor = await m.run("doctor");
+      assert.equal(doctor.code, 1);
+      assert.match(
+        doctor.stdout,
+        /FAIL\s+settings\s+postgre1: changed but not in effect: max_connections/,
+      );
+      assert.match(
+        doctor.stdout,
+        /fix:\s+dbmesh down --node postgre1 && dbmesh up --node postgre1/,
+      );
+    } finally {
+      m.rewrite((t) =>
+        t.replace("{ settings: { work_mem: 8MB, max_connections: 90 }, host:", "{ host:"),
+      );
+    }
+    assert.equal((await m.run("apply")).code, 0);
+    assert.equal((await m.run("plan")).code, 0);
+  });
+
   test("a remote table that does not exist is named, with the tables that do", async () => {
     m.rewrite((t) =>
       t.replace(

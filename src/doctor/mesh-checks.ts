@@ -232,3 +232,30 @@ export function linkName(l: MeshLink): string {
 function to(t: Topology, l: MeshLink): MeshNode {
   return t.nodes.get(l.to.node)!;
 }
+
+/** Settings changed in the configuration files that only a restart applies. */
+export async function checkPendingRestart(
+  conns: Connections,
+  node: MeshNode,
+): Promise<CheckResult> {
+  try {
+    const s = await conns.session(node.name, "postgres");
+    const rows = await s.query<{ name: string }>(
+      "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name",
+    );
+    if (!rows.length) return pass("settings", node.name, "no setting waits for a restart");
+    const names = rows.map((r) => r.name).join(", ");
+    return fail(
+      "settings",
+      node.name,
+      `changed but not in effect: ${names}`,
+      "these settings apply only when the server restarts",
+      node.managed
+        ? `dbmesh down --node ${node.name} && dbmesh up --node ${node.name}`
+        : `restart the server of ${node.name}`,
+    );
+  } catch (e) {
+    const err = e as { message: string; hint?: string };
+    return fail("settings", node.name, "cannot read pg_settings", err.message, err.hint ?? "");
+  }
+}

@@ -7,6 +7,7 @@ import {
   checkLinkRoundTrip,
   checkListening,
   checkLogin,
+  checkPendingRestart,
 } from "./mesh-checks.js";
 import { checkReachable } from "./reachability.js";
 
@@ -25,6 +26,7 @@ export async function runDoctor(t: Topology, conns: Connections): Promise<CheckR
         const roles = [...t.roles.values()].filter((r) => r.nodes.includes(n.name));
         return [
           await checkListening(conns, n),
+          await checkPendingRestart(conns, n),
           ...(await Promise.all(roles.map((r) => checkLogin(t, r, n)))),
         ];
       }),

@@ -82,10 +82,10 @@ async function runStep(access: MeshAccess, step: Step): Promise<void> {
   }
   const s = await access.connections.session(step.node, step.database);
   if (step.hba) {
-    if (!access.hba) throw new Error("pg_hba.conf of this node is not managed here");
-    await access.hba.write(step.node, step.hba);
+    if (!access.config) throw new Error("the configuration of this node is not managed here");
+    await access.config.write(step.node, step.hba);
     await s.query("SELECT pg_reload_conf()");
-    // The postmaster rereads pg_hba.conf on SIGHUP, asynchronously.
+    // The postmaster rereads its files on SIGHUP, asynchronously.
     await sleep(200);
     return;
   }

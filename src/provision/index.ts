@@ -1,6 +1,6 @@
 export { type ApplyResult, applyMesh, type StepEvent } from "./apply.js";
 export { clientAddress, hbaRules } from "./hba-rules.js";
-export { type HbaFiles, type MeshAccess, maintenanceDb, secret } from "./mesh-access.js";
+export { type ConfigFiles, type MeshAccess, maintenanceDb, secret } from "./mesh-access.js";
 export { type MeshState, type NodeState, observeMesh } from "./observe.js";
 export { makePlan } from "./plan.js";
 export { formatPlan, planJson } from "./print-plan.js";

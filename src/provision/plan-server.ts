@@ -17,7 +17,7 @@ import { hbaRules } from "./hba-rules.js";
 import { type MeshAccess, maintenanceDb, secret } from "./mesh-access.js";
 import type { Step } from "./step.js";
 
-/** Phase 1 for one node: roles, databases and (managed nodes) pg_hba.conf. */
+/** Phase 1 for one node: roles, databases and (managed nodes) configuration files. */
 export async function planServer(
   access: MeshAccess,
   node: MeshNode,
@@ -88,17 +88,18 @@ export async function planServer(
     }
   }
 
-  if (node.managed && access.hba) {
+  if (node.managed && access.config) {
     const lines = hbaRules(t, node.name);
-    const want = access.hba.render(lines);
-    const have = await access.hba.read(node.name);
-    if (have !== null && have !== want) {
+    const changes = (await access.config.compare(node.name, lines)).flatMap((f) =>
+      f.have === null || f.have === f.want ? [] : lineDiff(f.file, f.have, f.want),
+    );
+    if (changes.length) {
       steps.push({
         node: node.name,
         database: maintenanceDb,
         phase: 1,
-        summary: "rewrite pg_hba.conf and reload",
-        sql: hbaDiff(have, want),
+        summary: "rewrite configuration files and reload",
+        sql: changes,
         transaction: false,
         hba: lines,
       });
@@ -107,14 +108,14 @@ export async function planServer(
   return steps;
 }
 
-/** The changed lines of pg_hba.conf, as SQL comments for the plan. */
-function hbaDiff(have: string, want: string): string[] {
+/** The changed lines of a configuration file, as SQL comments for the plan. */
+function lineDiff(file: string, have: string, want: string): string[] {
   const rules = (s: string) =>
     s.split("\n").filter((l) => l.trim() && !l.trimStart().startsWith("#"));
   const a = new Set(rules(have));
   const b = new Set(rules(want));
   return [
-    ...[...a].filter((l) => !b.has(l)).map((l) => `-- pg_hba.conf - ${l}`),
-    ...[...b].filter((l) => !a.has(l)).map((l) => `-- pg_hba.conf + ${l}`),
+    ...[...a].filter((l) => !b.has(l)).map((l) => `-- ${file} - ${l}`),
+    ...[...b].filter((l) => !a.has(l)).map((l) => `-- ${file} + ${l}`),
   ];
 }

@@ -76,7 +76,7 @@ function accessTo(t: Topology): MeshAccess {
     connections: new Connections(async () => {
       throw new Error("no connections in unit tests");
     }),
-    hba: undefined,
+    config: undefined,
     prune: false,
   };
 }
