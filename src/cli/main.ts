@@ -24,9 +24,9 @@ const commands: Record<string, Command> = {
   doctor: doctorCommand,
   sql: sqlCommand,
   demo: demoCommand,
-  schema: (_args, out) => {
+  schema: () => {
     process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
-    return out.json ? 0 : 0;
+    return 0;
   },
 };
 

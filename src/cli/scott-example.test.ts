@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type MeshFixture, scottFixture } from "../testing/index.js";
 
@@ -120,7 +122,7 @@ describe("scott example: two servers linked both ways", () => {
     for (const r of rules) {
       assert.equal(r[5], "scram-sha-256");
       assert.ok(!(r[1] === "all" && r[2] === "all"), `all/all line: ${r}`);
-      if (r[0] === "host") assert.equal(r[4], "255.255.255.255");
+      if (r[0] === "host") assert.match(r[4]!, /^(255\.255\.255\.255|ffff(:ffff){7})$/);
     }
     assert.ok(
       rules.some((r) => r[1] === "db_postgre1" && r[2] === "pablo1" && r[3] === "127.0.0.1"),
@@ -240,6 +242,47 @@ describe("scott example: two servers linked both ways", () => {
     }
     assert.equal((await m.run("apply")).code, 0);
     assert.equal((await m.run("plan")).code, 0);
+  });
+
+  test("secrets in dbmesh's environment do not reach the servers' environment", async () => {
+    const pidFile = join(m.dir, ".dbmesh", "postgre1", "data", "postmaster.pid");
+    const pid = readFileSync(pidFile, "utf8").split("\n")[0];
+    const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+    assert.ok(environ.length > 0);
+    for (const secret of Object.values(m.env)) assert.ok(!environ.includes(secret));
+    assert.doesNotMatch(environ, /PABLO\d_PASSWORD/);
+  });
+
+  test("a rotated password reaches the role and the mapping, and no server log", async () => {
+    for (const port of [p1, p2]) {
+      await m.rows(port, "postgres", "ALTER SYSTEM SET log_statement = 'all'");
+      await m.rows(port, "postgres", "SELECT pg_reload_conf()");
+    }
+    const old = m.env.PABLO1_PASSWORD!;
+    m.env.PABLO1_PASSWORD = "rotated-Secret-FROBOZZ";
+    try {
+      const plan = await m.run("plan");
+      assert.match(plan.stdout, /update role pablo1 \(password\)/);
+      assert.match(plan.stdout, /update mapping of pablo2 on postgre1/);
+      assert.ok(!plan.stdout.includes("FROBOZZ"));
+      assert.equal((await m.run("apply")).code, 0);
+      assert.deepEqual(
+        await m.rows(p2, db2, "SELECT count(*) FROM postgre1.bonus WHERE empno > 0", "pablo2"),
+        [[String((await m.rows(p1, db1, "SELECT count(*) FROM scott.bonus"))[0]![0])]],
+      );
+      for (const node of ["postgre1", "postgre2"]) {
+        const log = readFileSync(join(m.dir, ".dbmesh", node, "postgres.log"), "utf8");
+        assert.match(log, /statement: /, "log_statement = all is in effect");
+        assert.ok(!log.includes("FROBOZZ"), `${node}'s log holds the password`);
+      }
+    } finally {
+      for (const port of [p1, p2]) {
+        await m.rows(port, "postgres", "ALTER SYSTEM RESET log_statement");
+        await m.rows(port, "postgres", "SELECT pg_reload_conf()");
+      }
+      m.env.PABLO1_PASSWORD = old;
+    }
+    assert.equal((await m.run("apply")).code, 0);
   });
 
   test("a remote table that does not exist is named, with the tables that do", async () => {

@@ -1,17 +1,7 @@
+import type { HbaLine } from "../pgadmin/step.js";
 import { ClusterError } from "./cluster-error.js";
 
-export interface HbaLine {
-  type: "local" | "host" | "hostssl";
-  /** Already-quoted hba token, e.g. "db_postgre1", "all", "replication", "\"My Db\"". */
-  database: string;
-  /** Already-quoted hba token. */
-  user: string;
-  /** e.g. "127.0.0.1/32"; host and hostssl lines only. */
-  address?: string;
-  method: "scram-sha-256" | "reject";
-  /** Written as "# comment" on the line above. */
-  comment?: string;
-}
+export type { HbaLine };
 
 export const HBA_HEADER = "# managed by dbmesh: edit the topology file, not this file";
 

@@ -22,15 +22,16 @@ export interface RunResult {
 const MAX_OUTPUT = 256 * 1024;
 
 /**
- * initdb, pg_ctl and postgres take PGDATA as the default data directory, and libpq-based tools
- * read other PG* variables (PGPORT, PGHOST, ...) as defaults; dbmesh passes everything
- * explicitly, so inherited values are dropped.
- * https://www.postgresql.org/docs/current/libpq-envars.html
+ * The environment of initdb, pg_ctl and the servers they start: an allow-list, because the
+ * caller's environment holds the secrets that `env:` references point at, and every variable
+ * would otherwise be readable by the server (e.g. COPY … FROM PROGRAM 'env' as a superuser, or
+ * /proc/PID/environ as the server user). PG* variables are left out too: dbmesh passes
+ * everything explicitly. https://www.postgresql.org/docs/current/libpq-envars.html
  */
 export function serverEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith("PG")) env[key] = value;
+    if (/^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|TZDIR|TMPDIR)$/.test(key)) env[key] = value;
   }
   return env;
 }

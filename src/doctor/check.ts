@@ -30,3 +30,15 @@ export async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   const v = await f();
   return [v, Math.round((performance.now() - t0) * 10) / 10];
 }
+
+/** A failure caused by an error: its message is the cause, its hint (or `fix`) the fix. */
+export function failWith(
+  check: string,
+  subject: string,
+  detail: string,
+  e: unknown,
+  fix: string,
+): CheckResult {
+  const err = e as { message?: string; hint?: string };
+  return fail(check, subject, detail, err.message ?? String(e), err.hint ?? fix);
+}

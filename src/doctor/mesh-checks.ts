@@ -1,20 +1,22 @@
 import {
   type Connections,
   connectAs,
+  createForeignTable,
+  dblinkSource,
+  grantSelect,
   hbaToken,
-  ident,
-  literal,
   qualified,
+  setRole,
 } from "../pgadmin/index.js";
-import { clientAddress, secret } from "../provision/index.js";
+import { clientAddress, maintenanceDb, secret } from "../provision/index.js";
 import type { MeshLink, MeshNode, MeshRole, Topology } from "../topology/index.js";
-import { type CheckResult, fail, pass, timed } from "./check.js";
+import { type CheckResult, fail, failWith, pass, timed } from "./check.js";
 import { firstMatch, type HbaRule } from "./hba-match.js";
 
 /** The server's own listen_addresses and port agree with the file. */
 export async function checkListening(conns: Connections, node: MeshNode): Promise<CheckResult> {
   try {
-    const s = await conns.session(node.name, "postgres");
+    const s = await conns.session(node.name, maintenanceDb);
     const [row] = await s.query<{ la: string; port: string }>(
       "SELECT current_setting('listen_addresses') AS la, current_setting('port') AS port",
     );
@@ -36,23 +38,17 @@ export async function checkListening(conns: Connections, node: MeshNode): Promis
             : `set listen_addresses to include ${node.host} and port = ${node.port}, then restart`,
         );
   } catch (e) {
-    const err = e as { message: string; hint?: string };
-    return fail(
-      "listening",
-      node.name,
-      "cannot log in as the admin role",
-      err.message,
-      err.hint ?? "",
-    );
+    return failWith("listening", node.name, "cannot log in as the admin role", e, "");
   }
 }
 
 /** Databases a role logs in to on a node: those it owns, then those links reach it on. */
 export function loginDatabases(t: Topology, role: string, node: string): string[] {
   const owned = t.databases.filter((d) => d.node === node && d.owner === role).map((d) => d.name);
-  const linked = t.links
-    .filter((l) => l.to.node === node && l.as.some((m) => m.remote === role))
-    .map((l) => l.to.database);
+  const linked = t.links.flatMap((l) => [
+    ...(l.to.node === node && l.as.some((m) => m.remote === role) ? [l.to.database] : []),
+    ...(l.from.node === node && l.as.some((m) => m.local === role) ? [l.from.database] : []),
+  ]);
   return [...new Set([...owned, ...linked])];
 }
 
@@ -78,14 +74,7 @@ export async function checkLogin(
     await client.end();
     return pass("login", subject, `logged in to ${database}`, ms);
   } catch (e) {
-    const err = e as { message: string; hint?: string };
-    return fail(
-      "login",
-      subject,
-      `login to ${database} failed`,
-      err.message,
-      err.hint ?? "run `dbmesh apply`",
-    );
+    return failWith("login", subject, `login to ${database} failed`, e, "run `dbmesh apply`");
   }
 }
 
@@ -99,15 +88,12 @@ export async function checkHbaCoverage(
   const address = clientAddress(from.host);
   let rules: HbaRule[];
   try {
-    const s = await conns.session(link.to.node, "postgres");
+    const s = await conns.session(link.to.node, maintenanceDb);
     rules = await s.query<HbaRule & Record<string, unknown>>(
       "SELECT line_number, type, database, user_name, address, netmask, auth_method, error FROM pg_hba_file_rules ORDER BY rule_number",
     );
   } catch (e) {
-    const err = e as { message: string; hint?: string };
-    return [
-      fail("hba", linkName(link), "cannot read pg_hba_file_rules", err.message, err.hint ?? ""),
-    ];
+    return [failWith("hba", linkName(link), "cannot read pg_hba_file_rules", e, "")];
   }
   return link.as.map((m) => {
     const subject = `${link.to.node}: ${m.remote} from ${address} to ${link.to.database}`;
@@ -169,8 +155,7 @@ export async function checkExtension(conns: Connections, link: MeshLink): Promis
       "use binaries: embedded, or install the server's contrib package",
     );
   } catch (e) {
-    const err = e as { message: string; hint?: string };
-    return fail("extension", subject, "cannot check", err.message, err.hint ?? "");
+    return failWith("extension", subject, "cannot check", e, "");
   }
 }
 
@@ -188,18 +173,25 @@ export async function checkLinkRoundTrip(
     const subject = `${linkName(link)} as ${m.local}`;
     try {
       const s = await conns.session(link.from.node, link.from.database);
-      const probe = qualified("public", "dbmesh_probe");
+      const one = [{ name: "datname", type: "name", notNull: false }];
       const body =
         link.via === "dblink"
           ? [
-              `SET LOCAL ROLE ${ident(m.local)}`,
-              `SELECT x FROM dblink(${literal(link.server)}, 'SELECT 1') AS t(x int)`,
+              setRole(m.local),
+              `SELECT count(*) FROM ${dblinkSource(link.server, "pg_catalog", "pg_database", one)}`,
             ]
           : [
-              `CREATE FOREIGN TABLE ${probe} (datname name) SERVER ${ident(link.server)} OPTIONS (schema_name 'pg_catalog', table_name 'pg_database')`,
-              `GRANT SELECT ON ${probe} TO ${ident(m.local)}`,
-              `SET LOCAL ROLE ${ident(m.local)}`,
-              `SELECT count(*) FROM ${probe}`,
+              createForeignTable(
+                "public",
+                "dbmesh_probe",
+                one,
+                link.server,
+                "pg_catalog",
+                "pg_database",
+              ),
+              grantSelect("public", "dbmesh_probe", m.local),
+              setRole(m.local),
+              `SELECT count(*) FROM ${qualified("public", "dbmesh_probe")}`,
             ];
       await s.query("BEGIN");
       try {
@@ -210,14 +202,13 @@ export async function checkLinkRoundTrip(
         await s.query("ROLLBACK");
       }
     } catch (e) {
-      const err = e as { message: string; hint?: string };
       results.push(
-        fail(
+        failWith(
           "link",
           subject,
           `query through ${link.server} failed`,
-          err.message,
-          err.hint ?? "run `dbmesh doctor` checks above for hba, login and extension",
+          e,
+          "run `dbmesh doctor` checks above for hba, login and extension",
         ),
       );
     }
@@ -239,7 +230,7 @@ export async function checkPendingRestart(
   node: MeshNode,
 ): Promise<CheckResult> {
   try {
-    const s = await conns.session(node.name, "postgres");
+    const s = await conns.session(node.name, maintenanceDb);
     const rows = await s.query<{ name: string }>(
       "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name",
     );
@@ -255,7 +246,6 @@ export async function checkPendingRestart(
         : `restart the server of ${node.name}`,
     );
   } catch (e) {
-    const err = e as { message: string; hint?: string };
-    return fail("settings", node.name, "cannot read pg_settings", err.message, err.hint ?? "");
+    return failWith("settings", node.name, "cannot read pg_settings", e, "");
   }
 }

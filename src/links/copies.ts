@@ -1,3 +1,4 @@
+import type { Problem, Step } from "../pgadmin/index.js";
 import {
   commentOnRelation,
   createForeignTable,
@@ -12,7 +13,6 @@ import {
   qualified,
   truncateTable,
 } from "../pgadmin/index.js";
-import type { Problem, Step } from "../provision/step.js";
 import type { MeshLink } from "../topology/index.js";
 import { columnChanges, grantsToMapped, linkStep } from "./link-step.js";
 import { lookupRemote, type RemoteCatalog, sameColumns } from "./remote-catalog.js";
@@ -79,8 +79,12 @@ export function planCopies(
         linkStep(link, `refresh ${name} from ${link.to.node}`, [
           truncateTable(into, t.table),
           ...load(link, into, t.table, source),
+          ...grantsToMapped(link, into, t.table, local.grants),
         ]),
       );
+    } else {
+      const grants = grantsToMapped(link, into, t.table, local.grants);
+      if (grants.length) steps.push(linkStep(link, `grant select on ${name}`, grants));
     }
   }
   return { steps, problems };

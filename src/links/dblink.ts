@@ -1,10 +1,12 @@
+import type { Problem, Step } from "../pgadmin/index.js";
 import {
   commentOnRelation,
   createDblinkView,
   dropView,
+  isManaged,
+  managedMarker,
   type ObservedDatabaseContent,
 } from "../pgadmin/index.js";
-import type { Problem, Step } from "../provision/step.js";
 import type { MeshLink } from "../topology/index.js";
 import { columnChanges, grantsToMapped, linkStep } from "./link-step.js";
 import { lookupRemote, type RemoteCatalog, sameColumns } from "./remote-catalog.js";
@@ -36,27 +38,29 @@ export function planDblinkViews(
       continue;
     }
     const columns = found.relation.columns;
+    // The comment names the server the view calls, so renaming the link's server shows as drift.
+    const marker = `${managedMarker}; dblink server ${JSON.stringify(link.server)}`;
     const create = [
       createDblinkView(into, t.table, link.server, t.schema, t.table, columns),
-      commentOnRelation("VIEW", into, t.table),
+      commentOnRelation("VIEW", into, t.table, marker),
       ...grantsToMapped(link, into, t.table),
     ];
     const local = have.relations.get(name);
     if (!local) {
       steps.push(linkStep(link, `create view ${name} over dblink ${t.schema}.${t.table}`, create));
-    } else if (local.kind !== "v") {
+    } else if (local.kind !== "v" || !isManaged(local.comment)) {
       problems.push({
         node: link.from.node,
-        message: `links[${link.index}]: ${name} exists in ${link.from.node}/${link.from.database} and is not a view`,
-        hint: `rename or drop it, or choose another views.into schema`,
+        message: `links[${link.index}]: ${name} exists in ${link.from.node}/${link.from.database} and is not a view dbmesh made`,
+        hint: "rename or drop it, or choose another views.into schema",
       });
-    } else if (!sameColumns(local.columns, columns, false)) {
+    } else if (!sameColumns(local.columns, columns, false) || local.comment !== marker) {
+      const why =
+        local.comment !== marker
+          ? `its server is now ${link.server}`
+          : `remote columns changed (${columnChanges(local.columns, columns)})`;
       steps.push(
-        linkStep(
-          link,
-          `recreate view ${name}: remote columns changed (${columnChanges(local.columns, columns)})`,
-          [dropView(into, t.table), ...create],
-        ),
+        linkStep(link, `recreate view ${name}: ${why}`, [dropView(into, t.table), ...create]),
       );
     } else {
       const grants = grantsToMapped(link, into, t.table, local.grants);

@@ -1,4 +1,4 @@
-import { dirname } from "node:path";
+import type { Problem, Step } from "../pgadmin/index.js";
 import {
   alterOptions,
   alterServer,
@@ -14,8 +14,7 @@ import {
   ident,
   type ObservedDatabaseContent,
 } from "../pgadmin/index.js";
-import type { Problem, Step } from "../provision/step.js";
-import { type MeshLink, resolveSecret, type Topology } from "../topology/index.js";
+import { type MeshLink, secretValue, type Topology } from "../topology/index.js";
 import { serverOptions, wrapperOf } from "./server-options.js";
 
 /** Phase 2 of a link on its local database: foreign server, user mappings, grants, schemas. */
@@ -28,8 +27,16 @@ export function planLinkSetup(
   const steps: Step[] = [];
   const problems: Problem[] = [];
   const node = link.from.node;
-  const step = (summary: string, sql: string[]) =>
-    steps.push({ node, database: link.from.database, phase: 2, summary, sql, transaction: true });
+  const step = (summary: string, sql: string[], secret = false) =>
+    steps.push({
+      node,
+      database: link.from.database,
+      phase: 2,
+      summary,
+      sql,
+      transaction: true,
+      secret,
+    });
   const where = `${link.from.node}/${link.from.database}`;
   const options = serverOptions(t, link);
   const server = have.servers.get(link.server);
@@ -55,18 +62,22 @@ export function planLinkSetup(
     mapped.add(m.local);
     const remote = t.roles.get(m.remote);
     if (!remote) continue;
-    const want = { user: m.remote, password: resolveSecret(remote.password, dirname(t.file)) };
+    const want = { user: m.remote, password: secretValue(t, remote.password) };
     const current = server?.mappings.get(m.local);
     if (!current) {
-      step(`map ${m.local} to ${m.remote}@${link.to.node} on ${link.server}`, [
-        createUserMapping(m.local, link.server, want),
-      ]);
+      step(
+        `map ${m.local} to ${m.remote}@${link.to.node} on ${link.server}`,
+        [createUserMapping(m.local, link.server, want)],
+        true,
+      );
     } else {
       const change = alterOptions(current, want);
       if (change)
-        step(`update mapping of ${m.local} on ${link.server}`, [
-          alterUserMapping(m.local, link.server, change),
-        ]);
+        step(
+          `update mapping of ${m.local} on ${link.server}`,
+          [alterUserMapping(m.local, link.server, change)],
+          true,
+        );
     }
     if (!server || !(server.owner === m.local || server.usage.includes(m.local))) {
       step(`grant usage on server ${link.server} to ${m.local}`, [

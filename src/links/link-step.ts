@@ -1,5 +1,5 @@
+import type { Step } from "../pgadmin/index.js";
 import { grantSelect, setRole } from "../pgadmin/index.js";
-import type { Step } from "../provision/step.js";
 import type { MeshLink } from "../topology/index.js";
 
 /** A phase-3 step on the link's local database, run as the link's owner. */

@@ -1,10 +1,12 @@
+import type { Problem, Step } from "../pgadmin/index.js";
 import {
+  commentOnRelation,
   dropForeignTable,
   importForeignSchema,
+  isManaged,
   type ObservedDatabaseContent,
   type ObservedRelation,
 } from "../pgadmin/index.js";
-import type { Problem, Step } from "../provision/step.js";
 import type { MeshLink } from "../topology/index.js";
 import { columnChanges, grantsToMapped, linkStep } from "./link-step.js";
 import { lookupRemote, type RemoteCatalog, sameColumns } from "./remote-catalog.js";
@@ -18,6 +20,7 @@ export function planFdwImport(
   link: MeshLink,
   have: ObservedDatabaseContent,
   remote: RemoteCatalog,
+  prune: boolean,
 ): { steps: Step[]; problems: Problem[] } {
   const steps: Step[] = [];
   const problems: Problem[] = [];
@@ -63,10 +66,25 @@ export function planFdwImport(
   const grants: string[] = [];
   for (const r of wanted) {
     const l = local.get(r.name);
-    if (!l) {
+    const other = have.relations.get(`${imp.into}.${r.name}`);
+    if (!l && other) {
+      problems.push({
+        node: link.from.node,
+        message: `links[${link.index}]: ${imp.into}.${r.name} exists in ${link.from.node}/${link.from.database} and is not a foreign table of server ${link.server}`,
+        hint: "rename or drop it, or choose another import.into schema",
+      });
+    } else if (!l) {
       toImport.push(r.name);
       notes.push(`+${r.name}`);
     } else if (!sameColumns(l.columns, r.columns)) {
+      if (!isManaged(l.comment)) {
+        problems.push({
+          node: link.from.node,
+          message: `links[${link.index}]: ${imp.into}.${r.name} differs from the remote table and was not imported by dbmesh`,
+          hint: "drop it so apply can import it again",
+        });
+        continue;
+      }
       sql.push(dropForeignTable(imp.into, r.name));
       toImport.push(r.name);
       notes.push(`${r.name} changed (${columnChanges(l.columns, r.columns)})`);
@@ -74,16 +92,21 @@ export function planFdwImport(
       grants.push(...grantsToMapped(link, imp.into, r.name, l.grants));
     }
   }
+  // Foreign tables no longer wanted (gone from the remote schema, or left out of
+  // import.tables) are dropped only with --prune, and only those dbmesh imported.
   const keep = new Set(wanted.map((r) => r.name));
-  for (const name of local.keys()) {
-    if (!keep.has(name)) {
+  for (const [name, l] of local) {
+    if (!keep.has(name) && prune && isManaged(l.comment)) {
       sql.push(dropForeignTable(imp.into, name));
-      notes.push(`-${name} (gone from ${link.to.node})`);
+      notes.push(`-${name} (--prune)`);
     }
   }
   if (toImport.length) {
     sql.push(importForeignSchema(imp.schema, toImport.sort(), link.server, imp.into));
-    for (const name of toImport) grants.push(...grantsToMapped(link, imp.into, name));
+    for (const name of toImport) {
+      sql.push(commentOnRelation("FOREIGN TABLE", imp.into, name));
+      grants.push(...grantsToMapped(link, imp.into, name));
+    }
   }
   sql.push(...grants);
   if (sql.length) {

@@ -1,5 +1,4 @@
-import type { ObservedDatabaseContent, ObservedRelation } from "../pgadmin/index.js";
-import type { Problem } from "../provision/step.js";
+import type { ObservedDatabaseContent, ObservedRelation, Problem } from "../pgadmin/index.js";
 import type { MeshLink } from "../topology/index.js";
 
 /** What is known of a link's remote database when planning. */

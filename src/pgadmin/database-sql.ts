@@ -1,4 +1,4 @@
-import { databaseComment } from "./marker.js";
+import { managedMarker, seedsSetting } from "./marker.js";
 import { ident, literal } from "./quote.js";
 
 export function createDatabase(name: string, owner: string): string {
@@ -9,8 +9,16 @@ export function alterDatabaseOwner(name: string, owner: string): string {
   return `ALTER DATABASE ${ident(name)} OWNER TO ${ident(owner)}`;
 }
 
-export function commentOnDatabase(name: string, seeds: readonly string[]): string {
-  return `COMMENT ON DATABASE ${ident(name)} IS ${literal(databaseComment(seeds))}`;
+export function commentOnDatabase(name: string): string {
+  return `COMMENT ON DATABASE ${ident(name)} IS ${literal(managedMarker)}`;
+}
+
+/**
+ * Records the seed files run in a database as a database-level setting: transactional, kept
+ * apart from the comment a user may edit. https://www.postgresql.org/docs/17/sql-alterdatabase.html
+ */
+export function recordSeeds(name: string, seeds: readonly string[]): string {
+  return `ALTER DATABASE ${ident(name)} SET ${seedsSetting} = ${literal(JSON.stringify(seeds))}`;
 }
 
 export function dropDatabase(name: string): string {

@@ -8,7 +8,7 @@ export {
 export * from "./database-sql.js";
 export * from "./fdw-sql.js";
 export * from "./introspect.js";
-export { databaseComment, isManaged, managedMarker, seedsRun } from "./marker.js";
+export { isManaged, managedMarker, seedsSetting } from "./marker.js";
 export {
   isPgAdminError,
   PgAdminError,
@@ -19,3 +19,5 @@ export { hbaToken, ident, literal, qualified } from "./quote.js";
 export * from "./relation-sql.js";
 export * from "./role-sql.js";
 export { scramMatches, scramVerifier } from "./scram.js";
+export type { HbaLine, NodePlan, Phase, Plan, Problem, Step } from "./step.js";
+export { stepCount } from "./step.js";

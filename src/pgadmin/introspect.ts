@@ -18,6 +18,8 @@ export interface ObservedDatabase {
   name: string;
   owner: string;
   comment: string | null;
+  /** Seed files already run (the dbmesh.seeds database setting). */
+  seeds: string[];
 }
 
 export interface ObservedServer {
@@ -82,23 +84,34 @@ SELECT current_setting('server_version') AS version,
       'comment', shobj_description(oid, 'pg_authid'))), '[]')
    FROM pg_authid WHERE rolname !~ '^pg_') AS roles,
   (SELECT coalesce(json_agg(json_build_object(
-      'name', datname, 'owner', pg_get_userbyid(datdba),
-      'comment', shobj_description(oid, 'pg_database'))), '[]')
-   FROM pg_database WHERE NOT datistemplate) AS databases,
+      'name', d.datname, 'owner', pg_get_userbyid(d.datdba),
+      'comment', shobj_description(d.oid, 'pg_database'),
+      'seeds', (SELECT substr(c, length('dbmesh.seeds=') + 1)
+                FROM pg_db_role_setting s, unnest(s.setconfig) AS c
+                WHERE s.setdatabase = d.oid AND s.setrole = 0 AND c LIKE 'dbmesh.seeds=%'))), '[]')
+   FROM pg_database d WHERE NOT d.datistemplate) AS databases,
   (SELECT coalesce(json_agg(name), '[]') FROM pg_available_extensions) AS extensions`;
 
 export async function observeServer(s: Session): Promise<ObservedServer> {
   const [row] = await s.query<{
     version: string;
     roles: ObservedRole[];
-    databases: ObservedDatabase[];
+    databases: (Omit<ObservedDatabase, "seeds"> & { seeds: string | null })[];
     extensions: string[];
   }>(serverSql);
   if (!row) throw new Error("catalog query returned no row");
+  const seeds = (v: string | null): string[] => {
+    try {
+      const list: unknown = JSON.parse(v ?? "[]");
+      return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string") : [];
+    } catch {
+      return [];
+    }
+  };
   return {
     version: row.version,
     roles: new Map(row.roles.map((r) => [r.name, r])),
-    databases: new Map(row.databases.map((d) => [d.name, d])),
+    databases: new Map(row.databases.map((d) => [d.name, { ...d, seeds: seeds(d.seeds) }])),
     availableExtensions: new Set(row.extensions),
   };
 }

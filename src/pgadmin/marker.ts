@@ -1,5 +1,5 @@
 // Objects dbmesh creates carry a comment starting with this marker, so `--prune` drops only
-// what dbmesh made. A database's comment also lists the seed files already run in it.
+// what dbmesh made. Objects that existed before the file declared them are used, never marked.
 
 export const managedMarker = "managed by dbmesh";
 
@@ -7,18 +7,5 @@ export function isManaged(comment: string | null | undefined): boolean {
   return comment?.startsWith(managedMarker) ?? false;
 }
 
-export function databaseComment(seeds: readonly string[]): string {
-  return seeds.length ? `${managedMarker}; seeds: ${JSON.stringify(seeds)}` : managedMarker;
-}
-
-/** Seed files recorded as run in a database comment. */
-export function seedsRun(comment: string | null | undefined): string[] {
-  const m = comment?.match(/; seeds: (\[.*\])$/);
-  if (!m) return [];
-  try {
-    const v: unknown = JSON.parse(m[1]!);
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
-  } catch {
-    return [];
-  }
-}
+/** The database setting that records the seed files already run in a database. */
+export const seedsSetting = "dbmesh.seeds";

@@ -7,12 +7,13 @@ import {
   timingSafeEqual,
 } from "node:crypto";
 import { promisify } from "node:util";
+import { saslprep } from "../protocol/saslprep.js";
 
 // SCRAM-SHA-256 verifiers as stored in pg_authid.rolpassword:
 // SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> (RFC 5802, RFC 7677).
 // Computing them here means CREATE/ALTER ROLE never sends a plaintext password, so none
 // reaches the server log; verifying one tells whether a declared password has drifted.
-// Passwords are NFKC-normalised, which matches PostgreSQL's SASLprep for ordinary text.
+// Passwords go through SASLprep first, as PostgreSQL and libpq do.
 
 const iterations = 4096;
 
@@ -31,7 +32,7 @@ export async function scramMatches(verifier: string | null, password: string): P
   const m = verifier?.match(/^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/);
   if (!m) return false;
   const salt = Buffer.from(m[2]!, "base64");
-  const salted = await pbkdf2Async(password.normalize("NFKC"), salt, Number(m[1]), 32, "sha256");
+  const salted = await pbkdf2Async(saslprep(password), salt, Number(m[1]), 32, "sha256");
   const { storedKey, serverKey } = keysFrom(salted);
   const a = Buffer.concat([storedKey, serverKey]);
   const b = Buffer.concat([Buffer.from(m[3]!, "base64"), Buffer.from(m[4]!, "base64")]);
@@ -39,7 +40,7 @@ export async function scramMatches(verifier: string | null, password: string): P
 }
 
 function keys(password: string, salt: Buffer, iter: number) {
-  return keysFrom(pbkdf2Sync(password.normalize("NFKC"), salt, iter, 32, "sha256"));
+  return keysFrom(pbkdf2Sync(saslprep(password), salt, iter, 32, "sha256"));
 }
 
 function keysFrom(salted: Buffer) {

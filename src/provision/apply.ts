@@ -1,8 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { isPgAdminError, PgAdminError, statementError } from "../pgadmin/index.js";
+import {
+  isPgAdminError,
+  PgAdminError,
+  type Phase,
+  type Plan,
+  type Problem,
+  type Step,
+  statementError,
+  stepCount,
+} from "../pgadmin/index.js";
 import type { MeshAccess } from "./mesh-access.js";
 import { makePlan } from "./plan.js";
-import { type Phase, type Plan, type Problem, type Step, stepCount } from "./step.js";
 
 export type StepEvent =
   | { readonly kind: "start"; readonly step: Step }
@@ -35,6 +43,7 @@ export async function applyMesh(
   let plan: Plan = await makePlan(access, 1);
   const failures: ApplyResult["failures"] = [];
   const failedNodes = new Set<string>();
+  const deferred: Step[] = [];
   let changed = 0;
   let dirty = false;
   for (const phase of [1, 2, 3] as Phase[]) {
@@ -45,6 +54,13 @@ export async function applyMesh(
         for (const step of np.steps.filter((s) => s.phase === phase)) {
           if (failedNodes.has(np.node)) {
             onEvent({ kind: "skipped", step, reason: `an earlier step on ${np.node} failed` });
+            continue;
+          }
+          if (step.deferred) {
+            // Still unknown after the re-plan: the remote end did not get ready. That is the
+            // remote node's failure, reported there; this node goes on.
+            deferred.push(step);
+            onEvent({ kind: "skipped", step, reason: "the remote end is not ready" });
             continue;
           }
           onEvent({ kind: "start", step });
@@ -67,23 +83,46 @@ export async function applyMesh(
       }),
     );
   }
-  const problems = plan.nodes.flatMap((n) => n.problems);
+  const problems = [
+    ...plan.nodes.flatMap((n) => n.problems),
+    ...deferred.map((s) => ({
+      node: s.node,
+      message: `not done: ${s.summary} (the remote end is not ready)`,
+      hint: "fix the remote node's failure above, then run apply again",
+    })),
+  ];
   return { changed, failures, problems, roundTrips: access.connections.roundTrips - start };
 }
 
+/**
+ * Keeps statements that carry passwords out of the server log, even when they fail or the
+ * server logs all statements (log_statement, log_min_error_statement and
+ * log_min_duration_statement are superuser-settable; SET LOCAL ends with the transaction).
+ */
+const quietLogging = [
+  "SET LOCAL log_statement = 'none'",
+  "SET LOCAL log_min_error_statement = 'panic'",
+  "SET LOCAL log_min_duration_statement = -1",
+];
+
 async function runStep(access: MeshAccess, step: Step): Promise<void> {
-  if (step.deferred) {
-    throw new PgAdminError(
-      "sql",
-      step.node,
-      `${step.summary}: the remote end is not ready (an earlier step for it failed or it is unreachable)`,
-      "fix the remote node, then run apply again",
-    );
-  }
   const s = await access.connections.session(step.node, step.database);
   if (step.hba) {
     if (!access.config) throw new Error("the configuration of this node is not managed here");
     await access.config.write(step.node, step.hba);
+    // pg_hba_file_rules parses the file on disk: a line the server cannot load is caught here,
+    // before a reload (which would keep the old rules) or a restart (which would fail).
+    const bad = await s.query<{ line_number: number; error: string }>(
+      "SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL",
+    );
+    if (bad.length) {
+      throw new PgAdminError(
+        "sql",
+        step.node,
+        `pg_hba.conf on ${step.node} has lines the server rejects: ${bad.map((b) => `line ${b.line_number}: ${b.error}`).join("; ")}`,
+        "fix the addresses in the topology file (roles.*.from, nodes.*.host) and run apply again",
+      );
+    }
     await s.query("SELECT pg_reload_conf()");
     // The postmaster rereads its files on SIGHUP, asynchronously.
     await sleep(200);
@@ -95,7 +134,14 @@ async function runStep(access: MeshAccess, step: Step): Promise<void> {
   }
   // One round trip per step: the statements travel as one simple-query message.
   try {
-    await s.query(`BEGIN;\n${step.sql.join(";\n")};\nCOMMIT`);
+    if (step.secret) {
+      // A separate round trip: log_statement is checked when a query string arrives, before
+      // any SET in that same string runs.
+      await s.query(`BEGIN;\n${quietLogging.join(";\n")}`);
+      await s.query(`${step.sql.join(";\n")};\nCOMMIT`);
+    } else {
+      await s.query(`BEGIN;\n${step.sql.join(";\n")};\nCOMMIT`);
+    }
   } catch (e) {
     await s.query("ROLLBACK").catch(() => {});
     throw e;

@@ -1,6 +1,7 @@
+import { isIP } from "node:net";
+import type { HbaLine } from "../pgadmin/index.js";
 import { hbaToken } from "../pgadmin/index.js";
 import { isLoopback, type Topology } from "../topology/index.js";
-import type { HbaLine } from "./step.js";
 
 /**
  * The pg_hba.conf a node needs, least privilege: local and loopback lines for the admin role,
@@ -26,10 +27,16 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
       address: "127.0.0.1/32",
       method: "scram-sha-256",
     },
+    { type: "host", database: "all", user: admin, address: "::1/128", method: "scram-sha-256" },
   ];
   const seen = new Set<string>();
   const add = (database: string, role: string, address: string, comment: string) => {
-    const cidr = address.includes("/") ? address : `${address}/${address.includes(":") ? 128 : 32}`;
+    // An address gets a one-host mask; a host name stays as it is (pg_hba.conf matches it by
+    // reverse and forward DNS lookup).
+    const cidr =
+      address.includes("/") || isIP(address) === 0
+        ? address
+        : `${address}/${isIP(address) === 6 ? 128 : 32}`;
     const key = `${database}\0${role}\0${cidr}`;
     if (seen.has(key)) return;
     seen.add(key);
@@ -46,6 +53,14 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
     if (d.node !== nodeName) continue;
     const owner = t.roles.get(d.owner);
     for (const from of owner?.from ?? []) add(d.name, d.owner, from, `owner of ${d.name}`);
+  }
+  // Local roles of links log in to the linking database to use what the link exposes.
+  for (const l of t.links) {
+    if (l.from.node !== nodeName) continue;
+    for (const m of l.as) {
+      for (const from of t.roles.get(m.local)?.from ?? [])
+        add(l.from.database, m.local, from, `uses ${l.via} link to ${l.to.node}`);
+    }
   }
   for (const l of t.links) {
     if (l.to.node !== nodeName) continue;

@@ -1,7 +1,5 @@
-import { dirname } from "node:path";
-import type { Connections } from "../pgadmin/index.js";
-import { resolveSecret, type SecretRef, type Topology } from "../topology/index.js";
-import type { HbaLine } from "./step.js";
+import type { Connections, HbaLine } from "../pgadmin/index.js";
+import { secretValue, type Topology } from "../topology/index.js";
 
 /** The configuration files of a managed node, read and written by the cluster layer. */
 export interface ConfigFiles {
@@ -25,6 +23,5 @@ export interface MeshAccess {
 
 export const maintenanceDb = "postgres";
 
-export function secret(t: Topology, ref: SecretRef): string {
-  return resolveSecret(ref, dirname(t.file));
-}
+/** A secret reference's value (env:NAME or file:PATH relative to the topology file). */
+export const secret = secretValue;

@@ -6,7 +6,7 @@ import {
   observeServer,
   PgAdminError,
 } from "../pgadmin/index.js";
-import type { Topology } from "../topology/index.js";
+import { type Topology, TopologyError } from "../topology/index.js";
 import { type MeshAccess, maintenanceDb } from "./mesh-access.js";
 
 export interface NodeState {
@@ -84,6 +84,8 @@ export async function observeMesh(
         }
         return [name, { server, error: undefined, databases }];
       } catch (e) {
+        // A bad secret reference is the file's fault, reported with its position (exit 2).
+        if (e instanceof TopologyError) throw e;
         const error = isPgAdminError(e)
           ? e
           : new PgAdminError("sql", name, `node ${name}: ${(e as Error).message}`, "see above", {

@@ -1,16 +1,15 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
+import type { Step } from "../pgadmin/index.js";
 import {
-  commentOnDatabase,
   createSchema,
   type ObservedDatabaseContent,
   type ObservedServer,
-  seedsRun,
+  recordSeeds,
   setRole,
 } from "../pgadmin/index.js";
 import type { MeshDatabase } from "../topology/index.js";
 import type { MeshAccess } from "./mesh-access.js";
-import type { Step } from "./step.js";
 
 export const emptyDatabase: ObservedDatabaseContent = {
   schemas: new Map(),
@@ -37,12 +36,13 @@ export function planDatabase(
       sql,
       display,
       transaction: true,
+      shapesTables: true,
     });
   for (const schema of db.schemas) {
     if (!have.schemas.has(schema))
       step(`create schema ${schema}`, [createSchema(schema, db.owner)]);
   }
-  const done = seedsRun(server?.databases.get(db.name)?.comment);
+  const done = server?.databases.get(db.name)?.seeds ?? [];
   const base = access.topology.file.replace(/[^/]+$/, "");
   const recorded = [...done];
   for (const file of db.seed) {
@@ -53,7 +53,7 @@ export function planDatabase(
       setRole(db.owner),
       readFileSync(file, "utf8"),
       "RESET ROLE",
-      commentOnDatabase(db.name, recorded),
+      recordSeeds(db.name, recorded),
     ];
     step(`run seed ${name} as ${db.owner}`, sql, [
       sql[0]!,

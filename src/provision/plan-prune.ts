@@ -1,3 +1,4 @@
+import type { Step } from "../pgadmin/index.js";
 import {
   dropServer,
   dropTable,
@@ -6,7 +7,6 @@ import {
   type ObservedDatabaseContent,
 } from "../pgadmin/index.js";
 import type { MeshDatabase, Topology } from "../topology/index.js";
-import type { Step } from "./step.js";
 
 /**
  * With --prune: foreign servers, views and copies that dbmesh made in this database (they carry

@@ -1,3 +1,4 @@
+import type { Problem, Step } from "../pgadmin/index.js";
 import {
   alterDatabaseOwner,
   alterRole,
@@ -10,23 +11,34 @@ import {
   isManaged,
   type ObservedServer,
   scramMatches,
-  seedsRun,
 } from "../pgadmin/index.js";
 import type { MeshNode } from "../topology/index.js";
 import { hbaRules } from "./hba-rules.js";
 import { type MeshAccess, maintenanceDb, secret } from "./mesh-access.js";
-import type { Step } from "./step.js";
 
-/** Phase 1 for one node: roles, databases and (managed nodes) configuration files. */
+/**
+ * Phase 1 for one node: roles, databases and (managed nodes) configuration files. Roles to drop
+ * with --prune come back separately: they go last, after the grants and mappings that
+ * reference them are gone.
+ */
 export async function planServer(
   access: MeshAccess,
   node: MeshNode,
   observed: ObservedServer,
-): Promise<Step[]> {
+): Promise<{ steps: Step[]; problems: Problem[]; roleDrops: Step[] }> {
   const t = access.topology;
   const steps: Step[] = [];
-  const step = (summary: string, sql: string[], transaction = true) =>
-    steps.push({ node: node.name, database: maintenanceDb, phase: 1, summary, sql, transaction });
+  const problems: Problem[] = [];
+  const step = (summary: string, sql: string[], transaction = true, secret = false) =>
+    steps.push({
+      node: node.name,
+      database: maintenanceDb,
+      phase: 1,
+      summary,
+      sql,
+      transaction,
+      secret,
+    });
 
   const declaredRoles = [...t.roles.values()].filter((r) => r.nodes.includes(node.name));
   const passwordOk = await Promise.all(
@@ -43,7 +55,15 @@ export async function planServer(
     };
     const have = observed.roles.get(r.name);
     if (!have) {
-      step(`create role ${r.name}`, [createRole(spec), commentOnRole(r.name)]);
+      step(`create role ${r.name}`, [createRole(spec), commentOnRole(r.name)], true, true);
+      continue;
+    }
+    if (have.superuser) {
+      problems.push({
+        node: node.name,
+        message: `role ${r.name} is a superuser on ${node.name}; dbmesh manages login roles only and leaves it alone`,
+        hint: `remove roles.${r.name} from the file, or declare a separate login role`,
+      });
       continue;
     }
     const passwordDrift = !passwordOk[i];
@@ -53,28 +73,25 @@ export async function planServer(
       const what = [attrDrift && "attributes", passwordDrift && "password"]
         .filter(Boolean)
         .join(" and ");
-      step(`update role ${r.name} (${what})`, [alterRole(spec, passwordDrift)]);
+      step(`update role ${r.name} (${what})`, [alterRole(spec, passwordDrift)], true, true);
     }
-    if (!isManaged(have.comment) && !have.superuser)
-      step(`mark role ${r.name} as managed`, [commentOnRole(r.name)]);
   }
 
   const declaredDbs = t.databases.filter((d) => d.node === node.name);
   for (const d of declaredDbs) {
     const have = observed.databases.get(d.name);
     if (!have) {
+      // CREATE DATABASE cannot run in a transaction block; if apply stops between the two
+      // steps, the database is kept as one dbmesh did not create (never pruned).
       step(`create database ${d.name}`, [createDatabase(d.name, d.owner)], false);
-      step(`mark database ${d.name} as managed`, [commentOnDatabase(d.name, [])]);
+      step(`mark database ${d.name} as created by dbmesh`, [commentOnDatabase(d.name)]);
       continue;
     }
     if (have.owner !== d.owner)
       step(`set owner of database ${d.name} to ${d.owner}`, [alterDatabaseOwner(d.name, d.owner)]);
-    if (!isManaged(have.comment))
-      step(`mark database ${d.name} as managed`, [
-        commentOnDatabase(d.name, seedsRun(have.comment)),
-      ]);
   }
 
+  const roleDrops: Step[] = [];
   if (access.prune) {
     const keepDbs = new Set(declaredDbs.map((d) => d.name));
     for (const db of observed.databases.values()) {
@@ -83,8 +100,16 @@ export async function planServer(
     }
     const keepRoles = new Set(declaredRoles.map((r) => r.name));
     for (const role of observed.roles.values()) {
-      if (isManaged(role.comment) && !keepRoles.has(role.name))
-        step(`drop role ${role.name} (--prune)`, [dropRole(role.name)]);
+      if (isManaged(role.comment) && !keepRoles.has(role.name)) {
+        roleDrops.push({
+          node: node.name,
+          database: maintenanceDb,
+          phase: 3,
+          summary: `drop role ${role.name} (--prune)`,
+          sql: [dropRole(role.name)],
+          transaction: true,
+        });
+      }
     }
   }
 
@@ -105,7 +130,7 @@ export async function planServer(
       });
     }
   }
-  return steps;
+  return { steps, problems, roleDrops };
 }
 
 /** The changed lines of a configuration file, as SQL comments for the plan. */

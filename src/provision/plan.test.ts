@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { serverOptions } from "../links/index.js";
+import type { Plan, Step } from "../pgadmin/index.js";
 import {
   Connections,
-  databaseComment,
   managedMarker,
   type ObservedColumn,
   type ObservedDatabaseContent,
@@ -22,7 +22,6 @@ import type { MeshAccess } from "./mesh-access.js";
 import type { MeshState, NodeState } from "./observe.js";
 import { planFromState } from "./plan.js";
 import { formatPlan, planJson } from "./print-plan.js";
-import type { Plan, Step } from "./step.js";
 
 // Distinctive passwords, so any leak into printed plans is easy to spot.
 const PW1 = "Pablo1-Sekr1t-Zq81";
@@ -140,7 +139,9 @@ function emptyServer(): ObservedServer {
   return {
     version: "17.2",
     roles: new Map([superuser()]),
-    databases: new Map([["postgres", { name: "postgres", owner: "postgres", comment: null }]]),
+    databases: new Map([
+      ["postgres", { name: "postgres", owner: "postgres", comment: null, seeds: [] }],
+    ]),
     availableExtensions: new Set(["plpgsql", "dblink", "postgres_fdw"]),
   };
 }
@@ -162,7 +163,8 @@ function convergedState(t: Topology = topology): MeshState {
   server1.databases.set("db_postgre1", {
     name: "db_postgre1",
     owner: "pablo1",
-    comment: databaseComment(["scott.sql", "bonus.sql"]),
+    comment: managedMarker,
+    seeds: ["scott.sql", "bonus.sql"],
   });
   const db1: ObservedDatabaseContent = {
     schemas: new Map([
@@ -193,6 +195,7 @@ function convergedState(t: Topology = topology): MeshState {
         relation("postgre2_scott", name, "f", name === "emp" ? empColumns() : deptColumns(), {
           owner: "pablo1",
           server: "postgre2",
+          comment: managedMarker,
           foreignOptions: { schema_name: "scott", table_name: name },
         }),
       ),
@@ -204,7 +207,8 @@ function convergedState(t: Topology = topology): MeshState {
   server2.databases.set("db_postgre2", {
     name: "db_postgre2",
     owner: "pablo2",
-    comment: databaseComment(["scott.sql"]),
+    comment: managedMarker,
+    seeds: ["scott.sql"],
   });
   const db2: ObservedDatabaseContent = {
     schemas: new Map([
@@ -235,9 +239,12 @@ function convergedState(t: Topology = topology): MeshState {
       relation("scott", "dept", "r", deptColumns(), { owner: "pablo2", primaryKey: ["deptno"] }),
       relation("postgre1", "bonus", "v", bonusColumns(), {
         owner: "pablo2",
-        comment: managedMarker,
+        comment: `${managedMarker}; dblink server "postgre1"`,
       }),
-      relation("postgre1", "emp", "v", empColumns(), { owner: "pablo2", comment: managedMarker }),
+      relation("postgre1", "emp", "v", empColumns(), {
+        owner: "pablo2",
+        comment: `${managedMarker}; dblink server "postgre1"`,
+      }),
       relation("public", "bonus", "r", bonusColumns(), {
         owner: "pablo2",
         comment: managedMarker,
@@ -288,7 +295,7 @@ describe("planFromState: empty servers", () => {
     assert.deepEqual(summaries(stepsOf(plan, "postgre1")), [
       "[1] create role pablo1",
       "[1] create database db_postgre1",
-      "[1] mark database db_postgre1 as managed",
+      "[1] mark database db_postgre1 as created by dbmesh",
       "[2] create schema scott",
       "[2] run seed scott.sql as pablo1",
       "[2] run seed bonus.sql as pablo1",
@@ -306,7 +313,7 @@ describe("planFromState: empty servers", () => {
     assert.deepEqual(summaries(stepsOf(plan, "postgre2")), [
       "[1] create role pablo2",
       "[1] create database db_postgre2",
-      "[1] mark database db_postgre2 as managed",
+      "[1] mark database db_postgre2 as created by dbmesh",
       "[2] create schema scott",
       "[2] run seed scott.sql as pablo2",
       "[2] create extension dblink",
@@ -357,13 +364,13 @@ describe("planFromState: empty servers", () => {
       `SET LOCAL ROLE "pablo1"`,
       SCOTT_SQL,
       "RESET ROLE",
-      `COMMENT ON DATABASE "db_postgre1" IS 'managed by dbmesh; seeds: ["scott.sql"]'`,
+      `ALTER DATABASE "db_postgre1" SET dbmesh.seeds = '["scott.sql"]'`,
     ]);
     assert.equal(first.display?.[1], "-- the statements of scott.sql");
     const second = steps.find((s) => s.summary === "run seed bonus.sql as pablo1")!;
     assert.equal(
       second.sql[3],
-      `COMMENT ON DATABASE "db_postgre1" IS 'managed by dbmesh; seeds: ["scott.sql","bonus.sql"]'`,
+      `ALTER DATABASE "db_postgre1" SET dbmesh.seeds = '["scott.sql","bonus.sql"]'`,
     );
   });
 
@@ -451,6 +458,7 @@ describe("planFromState: a converged mesh", () => {
       `SET LOCAL ROLE "pablo1"`,
       `DROP FOREIGN TABLE IF EXISTS "postgre2_scott"."emp"`,
       `IMPORT FOREIGN SCHEMA "scott" LIMIT TO ("emp") FROM SERVER "postgre2" INTO "postgre2_scott"`,
+      `COMMENT ON FOREIGN TABLE "postgre2_scott"."emp" IS 'managed by dbmesh'`,
     ]);
     assert.deepEqual(problemsOf(plan, "postgre1"), []);
   });
@@ -511,7 +519,7 @@ describe("planFromState: a converged mesh", () => {
     assert.deepEqual(summaries(steps).slice(0, 3), [
       "[1] create role pablo2",
       "[1] create database db_postgre2",
-      "[1] mark database db_postgre2 as managed",
+      "[1] mark database db_postgre2 as created by dbmesh",
     ]);
     assert.ok(steps.every((s) => s.phase < 3));
     // What postgre2 reads from postgre1 cannot be planned: a problem per remote table read.

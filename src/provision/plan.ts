@@ -6,13 +6,13 @@ import {
   planLinkSetup,
   type RemoteCatalog,
 } from "../links/index.js";
+import type { NodePlan, Phase, Plan, Problem, Step } from "../pgadmin/index.js";
 import { createExtension, type ObservedDatabaseContent } from "../pgadmin/index.js";
 import type { MeshAccess } from "./mesh-access.js";
 import { type MeshState, observeMesh } from "./observe.js";
 import { emptyDatabase, planDatabase } from "./plan-database.js";
 import { planPrune } from "./plan-prune.js";
 import { planServer } from "./plan-server.js";
-import type { NodePlan, Phase, Plan, Problem, Step } from "./step.js";
 
 /**
  * Reads every node and diffs it against the file: per node, the ordered steps apply would run
@@ -73,7 +73,8 @@ export async function planFromState(
       continue;
     }
     const server = ns.server;
-    add({ steps: serverSteps.get(name) ?? [], problems: [] });
+    const serverPlan = serverSteps.get(name);
+    if (serverPlan) add({ steps: serverPlan.steps, problems: serverPlan.problems });
     for (const db of t.databases.filter((d) => d.node === name)) {
       const have = ns.databases.get(db.name) ?? emptyDatabase;
       const links = linksFrom(name, db.name);
@@ -119,10 +120,11 @@ export async function planFromState(
       for (const link of linksFrom(name, db.name)) {
         const remote = remoteCatalog(state, byNode, link.to.node, link.to.database);
         add(planDblinkViews(link, have, remote));
-        add(planFdwImport(link, have, remote));
+        add(planFdwImport(link, have, remote, access.prune));
         add(planCopies(link, have, remote));
       }
     }
+    add({ steps: serverSteps.get(name)?.roleDrops ?? [], problems: [] });
   }
   return { nodes: [...byNode.values()], roundTrips: 0 };
 }
@@ -143,7 +145,7 @@ function remoteCatalog(
     };
   const content: ObservedDatabaseContent | undefined = ns.databases.get(database);
   const pending = (plans.get(node)?.steps ?? []).some(
-    (s) => s.phase === 2 && s.database === database,
+    (s) => s.shapesTables && s.database === database,
   );
   return { content, pending, error: undefined };
 }

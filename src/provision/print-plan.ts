@@ -1,5 +1,5 @@
+import type { Plan } from "../pgadmin/index.js";
 import { maskSecrets } from "../pgadmin/index.js";
-import type { Plan } from "./step.js";
 
 /** The plan as text: per node, each step's summary and its SQL with secrets masked. */
 export function formatPlan(plan: Plan): string {

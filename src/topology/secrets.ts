@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { SecretRef } from "./model.js";
 import { TopologyError } from "./topology-error.js";
 
@@ -39,4 +39,9 @@ export function resolveSecret(secret: SecretRef, baseDir: string): string {
       },
     ]);
   }
+}
+
+/** A secret reference of a topology, relative to the topology file's directory. */
+export function secretValue(t: { readonly file: string }, ref: SecretRef): string {
+  return resolveSecret(ref, dirname(t.file));
 }

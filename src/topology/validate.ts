@@ -46,6 +46,14 @@ export function checkTopology(t: Topology, f: TopologyFile): TopologyIssue[] {
 
   for (const r of t.roles.values()) {
     r.nodes.forEach((n, i) => {
+      if (t.nodes.get(n)?.admin.user === r.name) {
+        issue(
+          ["roles", r.name],
+          `role "${r.name}" is the admin (superuser) dbmesh uses on node "${n}"`,
+          "a login role other than the admin",
+          "rename the role, or set nodes.<name>.admin.user to another superuser",
+        );
+      }
       if (!t.nodes.has(n)) unknownNode(["roles", r.name, "nodes", i], n);
     });
     r.from.forEach((a, i) => {

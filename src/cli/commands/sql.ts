@@ -1,3 +1,4 @@
+import { maintenanceDb } from "../../provision/index.js";
 import { type Args, UsageError } from "../args.js";
 import { connectionsFor, loadFromArgs } from "../mesh.js";
 import type { Output } from "../output.js";
@@ -12,7 +13,7 @@ export async function sqlCommand(args: Args, out: Output): Promise<number> {
   const [node = "", db] = target.split("/");
   if (!t.nodes.has(node))
     throw new UsageError(`unknown node ${node}; nodes: ${[...t.nodes.keys()].join(", ")}`);
-  const database = db ?? t.databases.find((d) => d.node === node)?.name ?? "postgres";
+  const database = db ?? t.databases.find((d) => d.node === node)?.name ?? maintenanceDb;
   const conns = connectionsFor(t);
   try {
     const s = await conns.session(node, database);

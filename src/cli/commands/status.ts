@@ -1,5 +1,6 @@
 import { nodeProcess } from "../../cluster/index.js";
 import { isManaged, observeServer } from "../../pgadmin/index.js";
+import { maintenanceDb } from "../../provision/index.js";
 import type { Args } from "../args.js";
 import { connectionsFor, loadFromArgs, localNode } from "../mesh.js";
 import type { Output } from "../output.js";
@@ -26,7 +27,7 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
         const proc = n.managed ? await nodeProcess(localNode(t, n)) : undefined;
         const declared = t.databases.filter((d) => d.node === n.name);
         try {
-          const server = await observeServer(await conns.session(n.name, "postgres"));
+          const server = await observeServer(await conns.session(n.name, maintenanceDb));
           return {
             node: n.name,
             state: "up",
@@ -60,15 +61,14 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
         let objects = 0;
         try {
           const s = await conns.session(l.from.node, l.from.database);
-          const [row] = await s.query<{ managed: string | null; n: number }>(
-            `SELECT obj_description(s.oid, 'pg_foreign_server') AS managed,
+          const [row] = await s.query<{ n: number }>(
+            `SELECT
                     (SELECT count(*)::int FROM pg_foreign_table f WHERE f.ftserver = s.oid) AS n
              FROM pg_foreign_server s WHERE s.srvname = $1`,
             [l.server],
           );
           server = row ? "present" : "missing";
           objects = row?.n ?? 0;
-          if (row && !isManaged(row.managed)) server = "present";
         } catch {
           server = "unknown";
         }

@@ -26,6 +26,10 @@ export interface Step {
   readonly sql: readonly string[];
   /** What the plan prints instead of `sql` (e.g. a seed file's name instead of its text). */
   readonly display?: readonly string[];
+  /** Creates schemas or tables a link may expose (schemas, seeds): links to it wait for it. */
+  readonly shapesTables?: boolean;
+  /** The statements carry a password or verifier: apply turns statement logging off for them. */
+  readonly secret?: boolean;
   /** false for statements that cannot run in a transaction block (CREATE DATABASE). */
   readonly transaction: boolean;
   /** A pg_hba.conf rewrite (managed nodes) instead of SQL; the diff is in `sql` as comments. */
