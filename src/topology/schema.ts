@@ -6,7 +6,9 @@ import { z } from "zod";
 const name = z
   .string()
   .min(1)
-  .regex(/^[^\x00-\x1f\x7f]+$/, { message: "a name without control characters" })
+  .refine((s) => ![...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), {
+    message: "a name without control characters",
+  })
   .refine((s) => Buffer.byteLength(s) <= 63, {
     message: "expected at most 63 bytes: PostgreSQL truncates longer names",
   })

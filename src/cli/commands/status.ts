@@ -1,5 +1,5 @@
 import { nodeProcess } from "../../cluster/index.js";
-import { isManaged, observeServer } from "../../pgadmin/index.js";
+import { observeServer } from "../../pgadmin/index.js";
 import { maintenanceDb } from "../../provision/index.js";
 import type { Args } from "../args.js";
 import { connectionsFor, loadFromArgs, localNode } from "../mesh.js";
