@@ -76,7 +76,8 @@ nodes:
       {
         at: `${FILE}:4:5`,
         message: 'unknown key "hots" in nodes.a',
-        expected: "one of host, port, engine, capacity, managed, binaries, admin, settings",
+        expected:
+          "one of host, port, engine, capacity, managed, binaries, admin, settings, replicaOf, sync, slot, replicationRole, synchronous",
         hint: 'did you mean "host"?',
       },
     ]);
@@ -91,7 +92,8 @@ nodes:
       {
         at: `${FILE}:3:20`,
         message: 'unknown key "colour" in nodes.a',
-        expected: "one of host, port, engine, capacity, managed, binaries, admin, settings",
+        expected:
+          "one of host, port, engine, capacity, managed, binaries, admin, settings, replicaOf, sync, slot, replicationRole, synchronous",
         hint: "remove it; `dbmesh schema` lists every key",
       },
     ]);
@@ -533,6 +535,8 @@ describe("loadTopology: the scott example", () => {
       binaries: "embedded",
       admin: { user: "postgres", password: undefined },
       settings: {},
+      standby: undefined,
+      synchronous: { mode: "first", count: 1 },
     });
     assert.equal(t.nodes.get("postgre2")?.port, 15433);
     assert.equal(t.nodes.get("postgre2")?.managed, true);
@@ -547,6 +551,7 @@ describe("loadTopology: the scott example", () => {
       from: ["127.0.0.1"],
       createdb: false,
       connectionLimit: -1,
+      replication: false,
     });
     assert.equal(t.roles.get("pablo2")?.password.ref, "env:PABLO2_PASSWORD");
   });

@@ -81,6 +81,23 @@ function build(
             : undefined,
         }),
         settings: Object.freeze({ ...n.settings }),
+        standby: n.replicaOf
+          ? Object.freeze({
+              upstream: n.replicaOf,
+              sync: n.sync ?? false,
+              slot: n.slot === false ? undefined : n.slot === true ? slotName(name) : n.slot,
+              role:
+                n.replicationRole ??
+                Object.entries(f.roles).find(
+                  ([, r]) => r.replication && r.nodes.includes(rootOf(f, name)),
+                )?.[0] ??
+                "",
+            })
+          : undefined,
+        synchronous: Object.freeze({
+          mode: n.synchronous?.mode ?? "first",
+          count: n.synchronous?.count ?? 1,
+        }),
       }),
     );
   }
@@ -95,6 +112,7 @@ function build(
         from: Object.freeze([...r.from]),
         createdb: r.createdb,
         connectionLimit: r.connectionLimit,
+        replication: r.replication,
       }),
     );
   }
@@ -154,6 +172,28 @@ function build(
     links: Object.freeze(links),
     positionOf,
   });
+}
+
+/** The primary at the top of a node's replicaOf chain (the node itself when it is no standby). */
+export function rootOf(
+  f: { nodes: Record<string, { replicaOf?: string | undefined }> },
+  name: string,
+): string {
+  const seen = new Set<string>();
+  let at = name;
+  while (f.nodes[at]?.replicaOf && !seen.has(at)) {
+    seen.add(at);
+    at = f.nodes[at]!.replicaOf!;
+  }
+  return at;
+}
+
+/** A physical slot name from a node name: lower-case letters, digits and underscores. */
+export function slotName(node: string): string {
+  return node
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 63);
 }
 
 export function isLoopback(host: string): boolean {

@@ -24,6 +24,19 @@ export interface MeshNode {
   readonly binaries: string;
   readonly admin: { readonly user: string; readonly password: SecretRef | undefined };
   readonly settings: Readonly<Record<string, string | number | boolean>>;
+  /** Set for a physical standby: its upstream and how it replicates. */
+  readonly standby: StandbySpec | undefined;
+  /** synchronous_standby_names of this node's sync standbys, if it has any. */
+  readonly synchronous: { readonly mode: "first" | "any"; readonly count: number };
+}
+
+export interface StandbySpec {
+  readonly upstream: string;
+  readonly sync: boolean;
+  /** Physical slot on the upstream, or undefined for none. */
+  readonly slot: string | undefined;
+  /** Role the standby connects as; resolved by validation. */
+  readonly role: string;
 }
 
 export interface MeshRole {
@@ -33,6 +46,7 @@ export interface MeshRole {
   readonly from: readonly string[];
   readonly createdb: boolean;
   readonly connectionLimit: number;
+  readonly replication: boolean;
 }
 
 export interface MeshDatabase {

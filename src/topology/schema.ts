@@ -59,6 +59,31 @@ export const nodeSchema = z
       .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/), settingValue)
       .default({})
       .describe("Extra postgresql.conf settings (managed nodes)"),
+    replicaOf: name
+      .optional()
+      .describe("This node is a physical streaming standby of that node (chains allowed)"),
+    sync: z
+      .boolean()
+      .optional()
+      .describe("Standby: takes part in synchronous commit on its upstream"),
+    slot: z
+      .union([z.boolean(), name])
+      .default(true)
+      .describe(
+        "Standby: a physical replication slot on its upstream (true: named after the node)",
+      ),
+    replicationRole: name
+      .optional()
+      .describe(
+        "Standby: the role it replicates as (default: the one role with replication: true)",
+      ),
+    synchronous: z
+      .strictObject({
+        mode: z.enum(["first", "any"]).default("first"),
+        count: z.number().int().min(1).default(1),
+      })
+      .optional()
+      .describe("Upstream: synchronous_standby_names over its sync standbys (default FIRST 1)"),
   })
   .describe("A database server");
 
@@ -71,6 +96,10 @@ export const roleSchema = z
       .default(["127.0.0.1"])
       .describe("Client addresses this role logs in from (pg_hba /32 lines)"),
     createdb: z.boolean().default(false),
+    replication: z
+      .boolean()
+      .default(false)
+      .describe("May stream WAL (REPLICATION): the role standbys connect as"),
     connectionLimit: z.number().int().min(-1).default(-1),
   })
   .describe("A login role");

@@ -3,6 +3,7 @@ import { isIPv4 } from "node:net";
 import type { Topology } from "./model.js";
 import type { TopologyFile } from "./schema.js";
 import type { TopologyIssue } from "./topology-error.js";
+import { checkReplication, primaryOf } from "./validate-replication.js";
 import { closest } from "./zod-issues.js";
 
 type Path = (string | number)[];
@@ -137,7 +138,7 @@ export function checkTopology(t: Topology, f: TopologyFile): TopologyIssue[] {
       if (t.nodes.has(l.from.node))
         checkRoleOn(t, issue, [...at, "as", m.local], m.local, l.from.node, "local");
       if (t.nodes.has(l.to.node))
-        checkRoleOn(t, issue, [...at, "as", m.local], m.remote, l.to.node, "remote");
+        checkRoleOn(t, issue, [...at, "as", m.local], m.remote, primaryOf(t, l.to.node), "remote");
     }
     if (l.via === "dblink" && raw.import) {
       issue(
@@ -189,6 +190,7 @@ export function checkTopology(t: Topology, f: TopologyFile): TopologyIssue[] {
     }
   });
 
+  issues.push(...checkReplication(t, f));
   for (const cycle of exposureCycles(t)) {
     issue(
       ["links", cycle.link],
