@@ -57,6 +57,9 @@ export async function startNodes(
 
 async function startOne(t: Topology, n: MeshNode): Promise<{ ok: boolean; text: string }> {
   const ln = localNode(t, n);
+  if (n.standby) {
+    return { ok: false, text: `${n.name}: FAILED standbys (replicaOf) cannot be created yet` };
+  }
   try {
     const bin = await findBinaries(n.binaries);
     const proc = await nodeProcess(ln);
