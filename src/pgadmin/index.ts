@@ -17,6 +17,7 @@ export {
 } from "./pgadmin-error.js";
 export { hbaToken, ident, literal, qualified } from "./quote.js";
 export * from "./relation-sql.js";
+export { createPhysicalSlot } from "./replication-sql.js";
 export * from "./role-sql.js";
 export { scramMatches, scramVerifier } from "./scram.js";
 export type { HbaLine, NodePlan, Phase, Plan, Problem, Step } from "./step.js";

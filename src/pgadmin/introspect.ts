@@ -9,6 +9,7 @@ export interface ObservedRole {
   createdb: boolean;
   connlimit: number;
   superuser: boolean;
+  replication: boolean;
   /** pg_authid.rolpassword: a SCRAM verifier, or null. */
   password: string | null;
   comment: string | null;
@@ -27,6 +28,9 @@ export interface ObservedServer {
   roles: Map<string, ObservedRole>;
   databases: Map<string, ObservedDatabase>;
   availableExtensions: Set<string>;
+  /** Physical replication slots. */
+  slots: Set<string>;
+  inRecovery: boolean;
 }
 
 export interface ObservedColumn {
@@ -80,7 +84,7 @@ const serverSql = `
 SELECT current_setting('server_version') AS version,
   (SELECT coalesce(json_agg(json_build_object(
       'name', rolname, 'login', rolcanlogin, 'createdb', rolcreatedb, 'connlimit', rolconnlimit,
-      'superuser', rolsuper, 'password', rolpassword,
+      'superuser', rolsuper, 'replication', rolreplication, 'password', rolpassword,
       'comment', shobj_description(oid, 'pg_authid'))), '[]')
    FROM pg_authid WHERE rolname !~ '^pg_') AS roles,
   (SELECT coalesce(json_agg(json_build_object(
@@ -90,7 +94,10 @@ SELECT current_setting('server_version') AS version,
                 FROM pg_db_role_setting s, unnest(s.setconfig) AS c
                 WHERE s.setdatabase = d.oid AND s.setrole = 0 AND c LIKE 'dbmesh.seeds=%'))), '[]')
    FROM pg_database d WHERE NOT d.datistemplate) AS databases,
-  (SELECT coalesce(json_agg(name), '[]') FROM pg_available_extensions) AS extensions`;
+  (SELECT coalesce(json_agg(name), '[]') FROM pg_available_extensions) AS extensions,
+  (SELECT coalesce(json_agg(slot_name), '[]') FROM pg_replication_slots
+   WHERE slot_type = 'physical') AS slots,
+  pg_is_in_recovery() AS "inRecovery"`;
 
 export async function observeServer(s: Session): Promise<ObservedServer> {
   const [row] = await s.query<{
@@ -98,6 +105,8 @@ export async function observeServer(s: Session): Promise<ObservedServer> {
     roles: ObservedRole[];
     databases: (Omit<ObservedDatabase, "seeds"> & { seeds: string | null })[];
     extensions: string[];
+    slots: string[];
+    inRecovery: boolean;
   }>(serverSql);
   if (!row) throw new Error("catalog query returned no row");
   const seeds = (v: string | null): string[] => {
@@ -113,6 +122,8 @@ export async function observeServer(s: Session): Promise<ObservedServer> {
     roles: new Map(row.roles.map((r) => [r.name, r])),
     databases: new Map(row.databases.map((d) => [d.name, { ...d, seeds: seeds(d.seeds) }])),
     availableExtensions: new Set(row.extensions),
+    slots: new Set(row.slots),
+    inRecovery: row.inRecovery,
   };
 }
 

@@ -127,14 +127,20 @@ describe("maskSecrets", () => {
 });
 
 describe("createRole and alterRole", () => {
-  const spec = { name: "Pablo's", password: "pl41n-t3xt", createdb: true, connectionLimit: 5 };
+  const spec = {
+    name: "Pablo's",
+    password: "pl41n-t3xt",
+    createdb: true,
+    connectionLimit: 5,
+    replication: false,
+  };
 
   test("send a SCRAM verifier, never the plaintext password", () => {
     const create = createRole(spec);
     assert.ok(!create.includes("pl41n-t3xt"));
     assert.match(
       create,
-      /^CREATE ROLE "Pablo's" LOGIN CREATEDB NOSUPERUSER NOCREATEROLE CONNECTION LIMIT 5 PASSWORD 'SCRAM-SHA-256\$4096:[^']+'$/,
+      /^CREATE ROLE "Pablo's" LOGIN CREATEDB NOREPLICATION NOSUPERUSER NOCREATEROLE CONNECTION LIMIT 5 PASSWORD 'SCRAM-SHA-256\$4096:[^']+'$/,
     );
     const alter = alterRole(spec, true);
     assert.ok(!alter.includes("pl41n-t3xt"));
@@ -144,7 +150,7 @@ describe("createRole and alterRole", () => {
   test("alterRole without a password change has no PASSWORD clause", () => {
     assert.equal(
       alterRole({ ...spec, createdb: false, connectionLimit: -1 }, false),
-      `ALTER ROLE "Pablo's" LOGIN NOCREATEDB NOSUPERUSER NOCREATEROLE CONNECTION LIMIT -1`,
+      `ALTER ROLE "Pablo's" LOGIN NOCREATEDB NOREPLICATION NOSUPERUSER NOCREATEROLE CONNECTION LIMIT -1`,
     );
   });
 

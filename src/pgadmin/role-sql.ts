@@ -7,6 +7,7 @@ export interface RoleSpec {
   password: string;
   createdb: boolean;
   connectionLimit: number;
+  replication: boolean;
 }
 
 /** The password is sent as a SCRAM verifier computed here, never as plaintext. */
@@ -28,7 +29,9 @@ export function dropRole(name: string): string {
 }
 
 function roleOptions(r: RoleSpec): string {
-  return `LOGIN ${r.createdb ? "CREATEDB" : "NOCREATEDB"} NOSUPERUSER NOCREATEROLE CONNECTION LIMIT ${r.connectionLimit}`;
+  const createdb = r.createdb ? "CREATEDB" : "NOCREATEDB";
+  const replication = r.replication ? "REPLICATION" : "NOREPLICATION";
+  return `LOGIN ${createdb} ${replication} NOSUPERUSER NOCREATEROLE CONNECTION LIMIT ${r.connectionLimit}`;
 }
 
 /** Statements shown to users: SCRAM verifiers and passwords replaced by a mask. */

@@ -68,6 +68,23 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
     for (const m of l.as)
       add(l.to.database, m.remote, address, `${l.via} link from ${l.from.node}/${l.from.database}`);
   }
+  // Each direct standby streams WAL as its replication role, from its own address only.
+  for (const n of t.nodes.values()) {
+    const sb = n.standby;
+    if (sb?.upstream !== nodeName) continue;
+    const cidr = `${clientAddress(n.host)}/${clientAddress(n.host).includes(":") ? 128 : 32}`;
+    const key = `replication\0${sb.role}\0${cidr}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    lines.push({
+      type: "host",
+      database: "replication",
+      user: hbaToken(sb.role),
+      address: cidr,
+      method: "scram-sha-256",
+      comment: `standby ${n.name}`,
+    });
+  }
   return lines;
 }
 

@@ -6,3 +6,9 @@ export { type ConfigFiles, type MeshAccess, maintenanceDb, secret } from "./mesh
 export { type MeshState, type NodeState, observeMesh } from "./observe.js";
 export { makePlan } from "./plan.js";
 export { formatPlan, planJson } from "./print-plan.js";
+export {
+  passfileLine,
+  primaryConninfo,
+  replicationSettings,
+  standbysOf,
+} from "./replication-config.js";

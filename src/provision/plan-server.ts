@@ -5,6 +5,7 @@ import {
   commentOnDatabase,
   commentOnRole,
   createDatabase,
+  createPhysicalSlot,
   createRole,
   dropDatabase,
   dropRole,
@@ -15,6 +16,7 @@ import {
 import type { MeshNode } from "../topology/index.js";
 import { hbaRules } from "./hba-rules.js";
 import { type MeshAccess, maintenanceDb, secret } from "./mesh-access.js";
+import { standbysOf } from "./replication-config.js";
 
 /**
  * Phase 1 for one node: roles, databases and (managed nodes) configuration files. Roles to drop
@@ -52,6 +54,7 @@ export async function planServer(
       password: secret(t, r.password),
       createdb: r.createdb,
       connectionLimit: r.connectionLimit,
+      replication: r.replication,
     };
     const have = observed.roles.get(r.name);
     if (!have) {
@@ -68,7 +71,10 @@ export async function planServer(
     }
     const passwordDrift = !passwordOk[i];
     const attrDrift =
-      !have.login || have.createdb !== r.createdb || have.connlimit !== r.connectionLimit;
+      !have.login ||
+      have.createdb !== r.createdb ||
+      have.replication !== r.replication ||
+      have.connlimit !== r.connectionLimit;
     if (passwordDrift || attrDrift) {
       const what = [attrDrift && "attributes", passwordDrift && "password"]
         .filter(Boolean)
@@ -91,8 +97,18 @@ export async function planServer(
       step(`set owner of database ${d.name} to ${d.owner}`, [alterDatabaseOwner(d.name, d.owner)]);
   }
 
+  // Slots first exist on the upstream, so WAL a standby still needs is kept from its first
+  // connection on (the base backup creates it too, when it runs first).
+  for (const sb of standbysOf(t, node.name)) {
+    const slot = sb.standby?.slot;
+    if (slot && !observed.slots.has(slot)) {
+      step(`create replication slot ${slot} for ${sb.name}`, [createPhysicalSlot(slot)]);
+    }
+  }
+
   const roleDrops: Step[] = [];
-  if (access.prune) {
+  // A standby's roles and databases are its primary's: nothing to prune there.
+  if (access.prune && !node.standby) {
     const keepDbs = new Set(declaredDbs.map((d) => d.name));
     for (const db of observed.databases.values()) {
       if (isManaged(db.comment) && !keepDbs.has(db.name))

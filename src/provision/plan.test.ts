@@ -125,6 +125,7 @@ function role(name: string, password: string | null, extra: Partial<ObservedRole
     createdb: false,
     connlimit: -1,
     superuser: false,
+    replication: false,
     password,
     comment: managedMarker,
     ...extra,
@@ -143,6 +144,8 @@ function emptyServer(): ObservedServer {
       ["postgres", { name: "postgres", owner: "postgres", comment: null, seeds: [] }],
     ]),
     availableExtensions: new Set(["plpgsql", "dblink", "postgres_fdw"]),
+    slots: new Set(),
+    inRecovery: false,
   };
 }
 

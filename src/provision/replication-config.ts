@@ -1,0 +1,65 @@
+import { ident } from "../pgadmin/index.js";
+import type { MeshNode, Topology } from "../topology/index.js";
+
+/** Standbys whose upstream is `node`. */
+export function standbysOf(t: Topology, node: string): MeshNode[] {
+  return [...t.nodes.values()].filter((n) => n.standby?.upstream === node);
+}
+
+/**
+ * The postgresql.conf settings replication adds to a managed node: synchronous_standby_names
+ * from its sync standbys, and for a standby where and how it streams from.
+ * https://www.postgresql.org/docs/17/runtime-config-replication.html
+ */
+export function replicationSettings(
+  t: Topology,
+  node: MeshNode,
+  passfile: string,
+): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = {};
+  const syncs = standbysOf(t, node.name).filter((s) => s.standby?.sync);
+  if (syncs.length) {
+    const { mode, count } = node.synchronous;
+    out.synchronous_standby_names = `${mode.toUpperCase()} ${count} (${syncs.map((s) => ident(s.name)).join(", ")})`;
+  }
+  const s = node.standby;
+  const upstream = s && t.nodes.get(s.upstream);
+  if (s && upstream) {
+    out.primary_conninfo = primaryConninfo(upstream, s.role, node.name, passfile);
+    if (s.slot) out.primary_slot_name = s.slot;
+    out.hot_standby = true;
+  }
+  return out;
+}
+
+/**
+ * libpq connection string of a standby's walreceiver. The password stays in a passfile;
+ * application_name is what synchronous_standby_names matches.
+ * https://www.postgresql.org/docs/17/libpq-connect.html#LIBPQ-CONNSTRING
+ */
+export function primaryConninfo(
+  upstream: MeshNode,
+  role: string,
+  standby: string,
+  passfile: string,
+): string {
+  const pairs: [string, string][] = [
+    ["host", upstream.host],
+    ["port", String(upstream.port)],
+    ["user", role],
+    ["passfile", passfile],
+    ["application_name", standby],
+  ];
+  return pairs.map(([k, v]) => `${k}=${conninfoValue(v)}`).join(" ");
+}
+
+/** A conninfo value: bare when plain, else single-quoted with \ and ' escaped. */
+export function conninfoValue(v: string): string {
+  return /^[A-Za-z0-9_./:-]+$/.test(v) ? v : `'${v.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
+/** A line of a libpq password file: host:port:database:user:password, with : and \ escaped. */
+export function passfileLine(upstream: MeshNode, role: string, password: string): string {
+  const esc = (v: string) => v.replace(/[\\:]/g, (c) => `\\${c}`);
+  return `${esc(upstream.host)}:${upstream.port}:replication:${esc(role)}:${esc(password)}\n`;
+}
