@@ -16,6 +16,7 @@ import {
   type HbaLine,
   hbaRules,
   type MeshAccess,
+  replicationSettings,
   secret,
 } from "../provision/index.js";
 import { loadTopology, type MeshNode, type Topology } from "../topology/index.js";
@@ -39,9 +40,14 @@ export function localNode(t: Topology, node: MeshNode): LocalNode {
     stateDir: join(t.stateDir, node.name),
     binaries: node.binaries,
     adminUser: node.admin.user,
-    settings: node.settings,
+    settings: { ...replicationSettings(t, node, passfilePath(t, node)), ...node.settings },
     hba: hbaRules(t, node.name),
   };
+}
+
+/** The libpq password file a standby's walreceiver reads (owned by the server user, 0600). */
+export function passfilePath(t: Topology, node: MeshNode): string {
+  return join(t.stateDir, node.name, "replication.pgpass");
 }
 
 /** Admin credentials: generated for managed nodes, by reference for the others. */
