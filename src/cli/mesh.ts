@@ -19,7 +19,7 @@ import {
   replicationSettings,
   secret,
 } from "../provision/index.js";
-import { loadTopology, type MeshNode, type Topology } from "../topology/index.js";
+import { loadTopology, type MeshNode, primaryOf, type Topology } from "../topology/index.js";
 import { type Args, UsageError } from "./args.js";
 
 /** The topology file: -f FILE, else $DBMESH_FILE, else ./dbmesh.yaml. */
@@ -66,7 +66,9 @@ export async function adminCredentials(
       `run \`dbmesh up\` (or \`dbmesh up --node ${node.name}\` on its host)`,
     );
   }
-  return { user: node.admin.user, password: await adminPassword(local) };
+  // A standby is a copy of its primary: same superuser, same password.
+  const primary = t.nodes.get(primaryOf(t, node.name)) ?? node;
+  return { user: node.admin.user, password: await adminPassword(localNode(t, primary)) };
 }
 
 export function connectionsFor(t: Topology): Connections {

@@ -18,6 +18,12 @@ export {
 export { hbaToken, ident, literal, qualified } from "./quote.js";
 export * from "./relation-sql.js";
 export { createPhysicalSlot } from "./replication-sql.js";
+export {
+  observeReplication,
+  type ReplicationState,
+  type SlotState,
+  type StandbyState,
+} from "./replication-state.js";
 export * from "./role-sql.js";
 export { scramMatches, scramVerifier } from "./scram.js";
 export type { HbaLine, NodePlan, Phase, Plan, Problem, Step } from "./step.js";

@@ -1,5 +1,5 @@
 import { nodeProcess } from "../../cluster/index.js";
-import { observeServer } from "../../pgadmin/index.js";
+import { observeReplication, observeServer, type ReplicationState } from "../../pgadmin/index.js";
 import { maintenanceDb } from "../../provision/index.js";
 import type { Args } from "../args.js";
 import { connectionsFor, loadFromArgs, localNode } from "../mesh.js";
@@ -14,6 +14,7 @@ interface NodeStatus {
   version: string | null;
   pid: number | null;
   databases: { name: string; present: boolean }[];
+  replication: ReplicationState | null;
   error: string | null;
 }
 
@@ -27,7 +28,9 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
         const proc = n.managed ? await nodeProcess(localNode(t, n)) : undefined;
         const declared = t.databases.filter((d) => d.node === n.name);
         try {
-          const server = await observeServer(await conns.session(n.name, maintenanceDb));
+          const session = await conns.session(n.name, maintenanceDb);
+          const server = await observeServer(session);
+          const replication = await observeReplication(session);
           return {
             node: n.name,
             state: "up",
@@ -39,6 +42,7 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
               name: d.name,
               present: server.databases.has(d.name),
             })),
+            replication,
             error: null,
           };
         } catch (e) {
@@ -50,6 +54,7 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
             version: null,
             pid: proc?.pid ?? null,
             databases: declared.map((d) => ({ name: d.name, present: false })),
+            replication: null,
             error: (e as Error).message,
           };
         }
@@ -86,10 +91,23 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
     out.data({ nodes, links });
     out.line(
       formatTable(
-        ["node", "state", "address", "version", "managed", "databases"],
+        [
+          "node",
+          "state",
+          "role",
+          "timeline",
+          "system id",
+          "address",
+          "version",
+          "managed",
+          "databases",
+        ],
         nodes.map((n) => [
           n.node,
           n.state,
+          n.replication?.role ?? "",
+          n.replication?.timeline ?? "",
+          n.replication?.systemId ?? "",
           n.address,
           n.version ?? "",
           n.managed ? "yes" : "no",
@@ -98,6 +116,52 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
       ),
     );
     for (const n of nodes) if (n.error) out.line(`${n.node}: ${n.error}`);
+    const streams = nodes.flatMap((n) =>
+      (n.replication?.standbys ?? []).map((sb) => ({ upstream: n.node, ...sb })),
+    );
+    if (streams.length) {
+      out.line("");
+      out.line(
+        formatTable(
+          [
+            "upstream",
+            "standby",
+            "state",
+            "sync",
+            "sent",
+            "write",
+            "flush",
+            "replay",
+            "lag bytes",
+            "lag s",
+          ],
+          streams.map((r) => [
+            r.upstream,
+            r.name,
+            r.state,
+            r.syncState,
+            r.sentLsn,
+            r.writeLsn,
+            r.flushLsn,
+            r.replayLsn,
+            r.lagBytes,
+            r.replayLagSeconds ?? 0,
+          ]),
+        ),
+      );
+    }
+    const slots = nodes.flatMap((n) =>
+      (n.replication?.slots ?? []).map((sl) => ({ node: n.node, ...sl })),
+    );
+    if (slots.length) {
+      out.line("");
+      out.line(
+        formatTable(
+          ["node", "slot", "active", "retained WAL bytes"],
+          slots.map((sl) => [sl.node, sl.name, sl.active ? "yes" : "no", sl.retainedBytes]),
+        ),
+      );
+    }
     if (links.length) {
       out.line("");
       out.line(

@@ -1,0 +1,66 @@
+import type { Session } from "./connections.js";
+
+// Replication state of one server, read in one round trip.
+// https://www.postgresql.org/docs/17/monitoring-stats.html#MONITORING-PG-STAT-REPLICATION-VIEW
+
+export interface StandbyState {
+  name: string;
+  client: string | null;
+  state: string;
+  syncState: string;
+  sentLsn: string | null;
+  writeLsn: string | null;
+  flushLsn: string | null;
+  replayLsn: string | null;
+  lagBytes: number | null;
+  replayLagSeconds: number | null;
+}
+
+export interface SlotState {
+  name: string;
+  active: boolean;
+  /** WAL the slot keeps from being removed, in bytes. */
+  retainedBytes: number | null;
+}
+
+export interface ReplicationState {
+  role: "primary" | "standby";
+  timeline: number;
+  systemId: string;
+  /** Current WAL position: written (primary) or replayed (standby). */
+  lsn: string | null;
+  /** Standby: where it streams from and whether it does. */
+  receiver: { status: string; sender: string | null; slot: string | null } | null;
+  standbys: StandbyState[];
+  slots: SlotState[];
+}
+
+const sql = `
+WITH here AS (
+  SELECT pg_is_in_recovery() AS recovery,
+         CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END AS lsn
+)
+SELECT CASE WHEN here.recovery THEN 'standby' ELSE 'primary' END AS role,
+  (SELECT timeline_id FROM pg_control_checkpoint()) AS timeline,
+  (SELECT system_identifier::text FROM pg_control_system()) AS "systemId",
+  here.lsn::text AS lsn,
+  (SELECT json_build_object('status', status, 'sender', sender_host || ':' || sender_port, 'slot', slot_name)
+   FROM pg_stat_wal_receiver) AS receiver,
+  (SELECT coalesce(json_agg(json_build_object(
+      'name', application_name, 'client', client_addr::text, 'state', state, 'syncState', sync_state,
+      'sentLsn', sent_lsn::text, 'writeLsn', write_lsn::text, 'flushLsn', flush_lsn::text,
+      'replayLsn', replay_lsn::text,
+      'lagBytes', pg_wal_lsn_diff(here.lsn, replay_lsn)::bigint,
+      'replayLagSeconds', extract(epoch FROM replay_lag)) ORDER BY application_name), '[]')
+   FROM pg_stat_replication) AS standbys,
+  (SELECT coalesce(json_agg(json_build_object(
+      'name', slot_name, 'active', active,
+      'retainedBytes', pg_wal_lsn_diff(here.lsn, restart_lsn)::bigint) ORDER BY slot_name), '[]')
+   FROM pg_replication_slots WHERE slot_type = 'physical') AS slots
+FROM here`;
+
+export async function observeReplication(s: Session): Promise<ReplicationState> {
+  const [row] = await s.query<ReplicationState>(sql);
+  if (!row) throw new Error("replication state query returned no row");
+  return row;
+}

@@ -1,0 +1,403 @@
+import { chmod, chown, type FileHandle, lstat, mkdir, open } from "node:fs/promises";
+import { join } from "node:path";
+import { crc32c } from "./crc32c.js";
+import {
+  isZeroBlock,
+  readPaxRecords,
+  readTarHeader,
+  TAR_BLOCK,
+  type TarHeader,
+  TarFormatError,
+  TarType,
+} from "./tar-header.js";
+
+export interface ExtractedFile {
+  readonly size: number;
+  /** CRC-32C of the content, computed while it was written. */
+  readonly crc32c: number;
+}
+
+export interface TarExtractorOptions {
+  /** An existing, empty directory to extract into. */
+  readonly root: string;
+  /** chown every file and directory created to this user. */
+  readonly owner?: { readonly uid: number; readonly gid: number } | undefined;
+  /** fsync every file and directory before finish() resolves (default true). */
+  readonly sync?: boolean | undefined;
+}
+
+// Extended headers (pax 'x', GNU 'L'/'K') hold a name or a few attributes, never much.
+const MAX_META = 1024 * 1024;
+// Files whose fsync and close run behind the extraction of the next ones.
+const MAX_PENDING_CLOSE = 8;
+
+type Mode = "header" | "data" | "padding" | "end";
+
+interface OpenFile {
+  readonly path: string;
+  readonly fh: FileHandle;
+  readonly size: number;
+  crc: number;
+}
+
+interface Meta {
+  readonly type: number;
+  readonly data: Buffer;
+  fill: number;
+}
+
+function padding(size: number): number {
+  return (TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK;
+}
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash === -1 ? "" : path.slice(0, slash);
+}
+
+function typeName(type: number): string {
+  return type >= 0x20 && type < 0x7f ? `'${String.fromCharCode(type)}'` : `0x${type.toString(16)}`;
+}
+
+/**
+ * A relative path inside the extraction root: no absolute paths, no "." or ".." components, no
+ * empty components; a trailing "/" (directories, and PostgreSQL's symlinks) is dropped.
+ */
+function safePath(raw: Buffer): string {
+  const text = raw.toString("utf8").replace(/\/+$/, "");
+  const parts = text.split("/");
+  if (text === "" || text.startsWith("/") || parts.some((p) => p === "" || p === "." || p === "..")) {
+    throw new TarFormatError(`unsafe entry name ${JSON.stringify(raw.toString("utf8"))}`);
+  }
+  return text;
+}
+
+/**
+ * Writes a tar stream into a directory as it arrives, in chunks cut anywhere. Regular files get
+ * mode 0600 and directories 0700 whatever the archive says (PostgreSQL's data directory
+ * permissions); symbolic links, hard links and special files are refused. Each file's size and
+ * CRC-32C are recorded in `files` for verification against the backup manifest. Only one file
+ * is open for writing at a time, and write() resolves once its chunk is on its way to disk, so
+ * memory stays bounded by one chunk.
+ */
+export class TarExtractor {
+  /** Regular files extracted, by relative path. */
+  readonly files = new Map<string, ExtractedFile>();
+  /** Directories created, by relative path. */
+  readonly directories = new Set<string>();
+  /** Archive bytes consumed. */
+  bytes = 0;
+  /** Whether the end-of-archive marker (an all-zero block) was seen. */
+  ended = false;
+
+  private readonly root: string;
+  private readonly owner: TarExtractorOptions["owner"];
+  private readonly sync: boolean;
+  private mode: Mode = "header";
+  private readonly header = Buffer.alloc(TAR_BLOCK);
+  private headerFill = 0;
+  /** Data bytes left in the current entry, and the padding after them. */
+  private remaining = 0;
+  private pad = 0;
+  private file: OpenFile | undefined;
+  private meta: Meta | undefined;
+  /** Set by pax or GNU extended headers for the next entry. */
+  private nextName: Buffer | undefined;
+  private nextSize: number | undefined;
+  private readonly closing: Promise<void>[] = [];
+  private failure: unknown;
+  private failed = false;
+
+  constructor(options: TarExtractorOptions) {
+    this.root = options.root;
+    this.owner = options.owner;
+    this.sync = options.sync ?? true;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failed) throw this.failure;
+    try {
+      await this.consume(chunk);
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
+    if (this.failed) throw this.failure;
+  }
+
+  /** Checks the archive is complete and waits until every file is closed (and synced). */
+  async finish(): Promise<void> {
+    if (this.failed) throw this.failure;
+    try {
+      if (this.mode === "data" || this.mode === "padding" || this.headerFill !== 0) {
+        const what = this.file ? `inside ${this.file.path}` : "inside an entry";
+        throw new TarFormatError(`archive truncated ${what} after ${this.bytes} bytes`);
+      }
+      if (this.nextName !== undefined || this.nextSize !== undefined) {
+        throw new TarFormatError("archive ends after an extended header");
+      }
+      await Promise.all(this.closing.splice(0));
+      if (this.failed) throw this.failure;
+      if (this.sync) {
+        const dirs = [...this.directories].map((d) => join(this.root, d));
+        for (const dir of [...dirs, this.root]) await syncDir(dir);
+      }
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
+  }
+
+  /** Closes whatever is open; later calls to write() and finish() fail. */
+  async abort(reason: unknown = new Error("extraction aborted")): Promise<void> {
+    this.fail(reason);
+    const file = this.file;
+    this.file = undefined;
+    if (file) await file.fh.close().catch(() => {});
+    await Promise.all(this.closing.splice(0));
+  }
+
+  private fail(e: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.failure = e;
+  }
+
+  private async consume(chunk: Buffer): Promise<void> {
+    let pos = 0;
+    const size = chunk.length;
+    while (pos < size) {
+      switch (this.mode) {
+        case "header": {
+          let block: Buffer;
+          if (this.headerFill === 0 && size - pos >= TAR_BLOCK) {
+            block = chunk.subarray(pos, pos + TAR_BLOCK);
+            pos += TAR_BLOCK;
+          } else {
+            const take = Math.min(TAR_BLOCK - this.headerFill, size - pos);
+            chunk.copy(this.header, this.headerFill, pos, pos + take);
+            this.headerFill += take;
+            pos += take;
+            if (this.headerFill < TAR_BLOCK) break;
+            this.headerFill = 0;
+            block = this.header;
+          }
+          this.bytes += TAR_BLOCK;
+          await this.onHeader(block);
+          break;
+        }
+        case "data": {
+          const take = Math.min(this.remaining, size - pos);
+          const part = chunk.subarray(pos, pos + take);
+          pos += take;
+          this.bytes += take;
+          this.remaining -= take;
+          await this.onData(part);
+          if (this.remaining === 0) await this.endEntry();
+          break;
+        }
+        case "padding": {
+          const take = Math.min(this.pad, size - pos);
+          pos += take;
+          this.bytes += take;
+          this.pad -= take;
+          if (this.pad === 0) this.mode = "header";
+          break;
+        }
+        case "end": {
+          // After the end-of-archive block only zero blocks may follow.
+          for (let i = pos; i < size; i++) {
+            if (chunk[i] !== 0) throw new TarFormatError("data after the end-of-archive marker");
+          }
+          this.bytes += size - pos;
+          pos = size;
+          break;
+        }
+      }
+    }
+  }
+
+  private async onHeader(block: Buffer): Promise<void> {
+    if (isZeroBlock(block)) {
+      if (this.nextName !== undefined || this.nextSize !== undefined) {
+        throw new TarFormatError("end-of-archive marker after an extended header");
+      }
+      this.mode = "end";
+      this.ended = true;
+      return;
+    }
+    const h = readTarHeader(block);
+    switch (h.type) {
+      case TarType.PaxNext:
+      case TarType.GnuLongName:
+      case TarType.GnuLongLink:
+        if (h.size > MAX_META) {
+          throw new TarFormatError(`extended header of ${h.size} bytes is too large`);
+        }
+        this.meta = { type: h.type, data: Buffer.alloc(h.size), fill: 0 };
+        this.beginData(h.size);
+        if (h.size === 0) await this.endEntry();
+        return;
+      case TarType.PaxGlobal:
+        return this.beginData(h.size);
+      case TarType.File:
+      case TarType.FileOld:
+      case TarType.Contiguous:
+        return this.beginFile(h);
+      case TarType.Directory: {
+        const path = this.takeName(h);
+        this.takeSize(h);
+        await this.ensureDir(path);
+        return this.beginData(0);
+      }
+      case TarType.Symlink: {
+        const path = this.takeName(h);
+        const tablespace = path.startsWith("pg_tblspc/") ? " (a tablespace)" : "";
+        throw new TarFormatError(
+          `symbolic link ${path}${tablespace} -> ${h.linkName.toString("utf8")} is not supported; only the default tablespace can be copied`,
+        );
+      }
+      default: {
+        const path = this.takeName(h);
+        const kind = h.type === TarType.HardLink ? "hard link" : `entry type ${typeName(h.type)}`;
+        throw new TarFormatError(`${kind} ${path} is not supported`);
+      }
+    }
+  }
+
+  private takeName(h: TarHeader): string {
+    const raw = this.nextName ?? h.name;
+    this.nextName = undefined;
+    return safePath(raw);
+  }
+
+  private takeSize(h: TarHeader): number {
+    const size = this.nextSize ?? h.size;
+    this.nextSize = undefined;
+    return size;
+  }
+
+  private beginData(size: number): void {
+    this.remaining = size;
+    this.pad = padding(size);
+    this.mode = size > 0 ? "data" : this.pad > 0 ? "padding" : "header";
+  }
+
+  private async beginFile(h: TarHeader): Promise<void> {
+    const path = this.takeName(h);
+    const size = this.takeSize(h);
+    if (this.files.has(path) || this.directories.has(path)) {
+      throw new TarFormatError(`duplicate entry ${path}`);
+    }
+    await this.ensureDir(parentOf(path));
+    // "wx": O_CREAT|O_EXCL, so nothing that already exists is written through.
+    const fh = await open(join(this.root, path), "wx", 0o600);
+    try {
+      if (this.owner) await fh.chown(this.owner.uid, this.owner.gid);
+    } catch (e) {
+      await fh.close().catch(() => {});
+      throw e;
+    }
+    this.file = { path, fh, size, crc: 0 };
+    this.beginData(size);
+    if (size === 0) await this.endEntry();
+  }
+
+  private async onData(part: Buffer): Promise<void> {
+    const file = this.file;
+    if (file) {
+      file.crc = crc32c(part, file.crc);
+      let off = 0;
+      while (off < part.length) {
+        const { bytesWritten } = await file.fh.write(part, off, part.length - off);
+        off += bytesWritten;
+      }
+      return;
+    }
+    const meta = this.meta;
+    if (meta) {
+      part.copy(meta.data, meta.fill);
+      meta.fill += part.length;
+    }
+  }
+
+  private async endEntry(): Promise<void> {
+    this.mode = this.pad > 0 ? "padding" : "header";
+    const file = this.file;
+    if (file) {
+      this.file = undefined;
+      this.files.set(file.path, { size: file.size, crc32c: file.crc });
+      await this.closeLater(file.fh);
+      return;
+    }
+    const meta = this.meta;
+    if (meta) {
+      this.meta = undefined;
+      this.applyMeta(meta);
+    }
+  }
+
+  private applyMeta(meta: Meta): void {
+    if (meta.type === TarType.GnuLongName) {
+      const nul = meta.data.indexOf(0);
+      this.nextName = nul === -1 ? meta.data : meta.data.subarray(0, nul);
+      return;
+    }
+    if (meta.type !== TarType.PaxNext) return;
+    const records = readPaxRecords(meta.data);
+    const path = records.get("path");
+    if (path !== undefined) this.nextName = path;
+    const size = records.get("size")?.toString("latin1");
+    if (size !== undefined) {
+      if (!/^[0-9]+$/.test(size) || !Number.isSafeInteger(Number(size))) {
+        throw new TarFormatError(`pax size ${JSON.stringify(size)} is not a byte count`);
+      }
+      this.nextSize = Number(size);
+    }
+  }
+
+  /** fsync and close run in the background; at most MAX_PENDING_CLOSE at a time. */
+  private async closeLater(fh: FileHandle): Promise<void> {
+    if (!this.sync) {
+      await fh.close();
+      return;
+    }
+    const job = (async () => {
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    })().catch((e: unknown) => this.fail(e));
+    this.closing.push(job);
+    if (this.closing.length >= MAX_PENDING_CLOSE) await this.closing.shift();
+  }
+
+  private async ensureDir(path: string): Promise<void> {
+    if (path === "" || this.directories.has(path)) return;
+    if (this.files.has(path)) throw new TarFormatError(`${path} is both a file and a directory`);
+    await this.ensureDir(parentOf(path));
+    const full = join(this.root, path);
+    try {
+      await mkdir(full, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || !(await lstat(full)).isDirectory()) {
+        throw e;
+      }
+    }
+    // PostgreSQL refuses a data directory with group or other access beyond 0750; mkdir's mode
+    // is filtered by the umask, so set it outright.
+    await chmod(full, 0o700);
+    if (this.owner) await chown(full, this.owner.uid, this.owner.gid);
+    this.directories.add(path);
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
