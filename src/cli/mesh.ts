@@ -40,9 +40,22 @@ export function localNode(t: Topology, node: MeshNode): LocalNode {
     stateDir: join(t.stateDir, node.name),
     binaries: node.binaries,
     adminUser: node.admin.user,
-    settings: { ...replicationSettings(t, node, passfilePath(t, node)), ...node.settings },
+    settings: {
+      ...replicationSettings(
+        t,
+        node,
+        passfilePath(t, node),
+        (sb) => !sb.managed || isCreated(t, sb),
+      ),
+      ...node.settings,
+    },
     hba: hbaRules(t, node.name),
   };
+}
+
+/** A managed node whose data directory exists on this host. */
+function isCreated(t: Topology, node: MeshNode): boolean {
+  return existsSync(join(t.stateDir, node.name, "data", "PG_VERSION"));
 }
 
 /** The libpq password file a standby's walreceiver reads (owned by the server user, 0600). */

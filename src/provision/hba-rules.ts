@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import type { HbaLine } from "../pgadmin/index.js";
 import { hbaToken } from "../pgadmin/index.js";
-import { isLoopback, type Topology } from "../topology/index.js";
+import { isLoopback, primaryOf, type Topology } from "../topology/index.js";
 
 /**
  * The pg_hba.conf a node needs, least privilege: local and loopback lines for the admin role,
@@ -49,29 +49,33 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
       comment,
     });
   };
+  // Every node of a replication group (a primary and its standbys) gets the same lines: roles
+  // and databases replicate, reads may go to any of them, and any of them may be promoted.
+  const group = primaryOf(t, nodeName);
+  const inGroup = (node: string) => primaryOf(t, node) === group;
   for (const d of t.databases) {
-    if (d.node !== nodeName) continue;
+    if (!inGroup(d.node)) continue;
     const owner = t.roles.get(d.owner);
     for (const from of owner?.from ?? []) add(d.name, d.owner, from, `owner of ${d.name}`);
   }
   // Local roles of links log in to the linking database to use what the link exposes.
   for (const l of t.links) {
-    if (l.from.node !== nodeName) continue;
+    if (!inGroup(l.from.node)) continue;
     for (const m of l.as) {
       for (const from of t.roles.get(m.local)?.from ?? [])
         add(l.from.database, m.local, from, `uses ${l.via} link to ${l.to.node}`);
     }
   }
   for (const l of t.links) {
-    if (l.to.node !== nodeName) continue;
+    if (!inGroup(l.to.node)) continue;
     const address = clientAddress(t.nodes.get(l.from.node)?.host ?? "127.0.0.1");
     for (const m of l.as)
       add(l.to.database, m.remote, address, `${l.via} link from ${l.from.node}/${l.from.database}`);
   }
-  // Each direct standby streams WAL as its replication role, from its own address only.
+  // Each standby of the group streams WAL as its replication role, from its own address only.
   for (const n of t.nodes.values()) {
     const sb = n.standby;
-    if (sb?.upstream !== nodeName) continue;
+    if (!sb || n.name === nodeName || !inGroup(n.name)) continue;
     const cidr = `${clientAddress(n.host)}/${clientAddress(n.host).includes(":") ? 128 : 32}`;
     const key = `replication\0${sb.role}\0${cidr}`;
     if (seen.has(key)) continue;

@@ -19,6 +19,8 @@ export interface MeshAccess {
   readonly config: ConfigFiles | undefined;
   /** Drop what dbmesh created and the file no longer declares. */
   readonly prune: boolean;
+  /** Nodes left out of this plan (standbys that `up` builds after the first apply). */
+  readonly skip?: ReadonlySet<string>;
 }
 
 export const maintenanceDb = "postgres";

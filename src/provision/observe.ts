@@ -54,7 +54,7 @@ export async function observeMesh(
 ): Promise<MeshState> {
   const t = access.topology;
   const schemas = schemasOfInterest(t);
-  const names = nodes ?? [...t.nodes.keys()];
+  const names = (nodes ?? [...t.nodes.keys()]).filter((n) => !access.skip?.has(n));
   const entries = await Promise.all(
     names.map(async (name): Promise<[string, NodeState]> => {
       const databases = new Map<string, ObservedDatabaseContent>();

@@ -15,9 +15,12 @@ export function replicationSettings(
   t: Topology,
   node: MeshNode,
   passfile: string,
+  created: (standby: MeshNode) => boolean,
 ): Record<string, string | boolean> {
   const out: Record<string, string | boolean> = {};
-  const syncs = standbysOf(t, node.name).filter((s) => s.standby?.sync);
+  // A sync standby is named once it exists: naming one that is still to be built would make
+  // every commit on the primary wait, including the ones that build it (roles, slots).
+  const syncs = standbysOf(t, node.name).filter((s) => s.standby?.sync && created(s));
   if (syncs.length) {
     const { mode, count } = node.synchronous;
     out.synchronous_standby_names = `${mode.toUpperCase()} ${count} (${syncs.map((s) => ident(s.name)).join(", ")})`;

@@ -63,7 +63,8 @@ function numeric(block: Uint8Array, offset: number, length: number, what: string
     .replace(/[\0 ]+$/, "")
     .replace(/^[ ]+/, "");
   if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`${what} ${JSON.stringify(text)} is not octal`);
+  if (!/^[0-7]+$/.test(text))
+    throw new TarFormatError(`${what} ${JSON.stringify(text)} is not octal`);
   return Number.parseInt(text, 8);
 }
 

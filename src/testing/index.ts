@@ -1,5 +1,11 @@
 export { enableFastInit } from "./fast-init.js";
 export { freePort, freePorts } from "./free-port.js";
-export { type MeshFixture, meshFixture, type RunResult, scottFixture } from "./mesh-fixture.js";
+export {
+  exampleFixture,
+  type MeshFixture,
+  meshFixture,
+  type RunResult,
+  scottFixture,
+} from "./mesh-fixture.js";
 export { removeDir, tempDir } from "./temp-dir.js";
 export { ADMIN_HBA, testNode } from "./test-node.js";

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -57,11 +57,17 @@ export async function meshFixture(opts: {
   writeFileSync(file, opts.yaml(ports));
   for (const [name, src] of Object.entries(opts.files ?? {})) copyFileSync(src, join(dir, name));
   const env = { ...(opts.env ?? {}) };
+  // A standby's admin password is its primary's: follow replicaOf to a node with a secret.
   const adminSecret = (port: number) => {
-    const node = [...readFileSync(file, "utf8").matchAll(/^ {2}(\S[^:]*):.*port: (\d+)/gm)].find(
-      (m) => Number(m[2]) === port,
-    )?.[1];
-    return readFileSync(join(dir, ".dbmesh", node ?? "", "admin.secret"), "utf8").trim();
+    const lines = [...readFileSync(file, "utf8").matchAll(/^ {2}(\S[^:]*):(.*port: (\d+).*)$/gm)];
+    let line = lines.find((m) => Number(m[3]) === port);
+    for (let hops = 0; line && hops < lines.length; hops++) {
+      const secret = join(dir, ".dbmesh", line[1]!, "admin.secret");
+      if (existsSync(secret)) return readFileSync(secret, "utf8").trim();
+      const up = line[2]!.match(/replicaOf: ([^,}\s]+)/)?.[1];
+      line = lines.find((m) => m[1] === up);
+    }
+    throw new Error(`no admin secret for the node on port ${port}`);
   };
   const fixture: MeshFixture = {
     dir,
@@ -113,16 +119,34 @@ export async function meshFixture(opts: {
   return fixture;
 }
 
-/** The scott example (examples/scott) on free ports, with passwords in the environment. */
-export function scottFixture(name: string): Promise<MeshFixture> {
-  const example = join(root, "examples", "scott");
-  const text = readFileSync(join(example, "dbmesh.yaml"), "utf8");
+/** An example under examples/ on free ports, with its SQL files, passwords in the environment. */
+export async function exampleFixture(
+  name: string,
+  example: string,
+  env: Record<string, string>,
+): Promise<MeshFixture> {
+  const dir = join(root, "examples", example);
+  const text = readFileSync(join(dir, "dbmesh.yaml"), "utf8");
+  const declared = [...text.matchAll(/port: (\d+)/g)].map((m) => m[1]!);
+  const files = Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith(".sql"))
+      .map((f) => [f, join(dir, f)]),
+  );
   return meshFixture({
     name,
-    ports: 2,
-    yaml: ([p1, p2]) =>
-      text.replace("port: 15432", `port: ${p1}`).replace("port: 15433", `port: ${p2}`),
-    files: { "scott.sql": join(example, "scott.sql"), "bonus.sql": join(example, "bonus.sql") },
-    env: { PABLO1_PASSWORD: "pablo1 'secret' \\ one", PABLO2_PASSWORD: "pablo2-secret-two" },
+    ports: declared.length,
+    yaml: (ports) =>
+      declared.reduce((y, p, i) => y.replace(`port: ${p}`, `port: ${ports[i]}`), text),
+    files,
+    env,
+  });
+}
+
+/** The scott example (examples/scott) on free ports, with passwords in the environment. */
+export function scottFixture(name: string): Promise<MeshFixture> {
+  return exampleFixture(name, "scott", {
+    PABLO1_PASSWORD: "pablo1 'secret' \\ one",
+    PABLO2_PASSWORD: "pablo2-secret-two",
   });
 }

@@ -13,6 +13,6 @@ export type {
 } from "./model.js";
 export { formatPosition } from "./model.js";
 export { jsonSchema } from "./schema.js";
-export { primaryOf } from "./validate-replication.js";
 export { resolveSecret, secretValue } from "./secrets.js";
 export { formatIssue, TopologyError, type TopologyIssue } from "./topology-error.js";
+export { primaryOf } from "./validate-replication.js";

@@ -11,8 +11,7 @@ import type { Args } from "../args.js";
 import { localNode, meshAccess } from "../mesh.js";
 import type { Output } from "../output.js";
 import { formatTable } from "../table.js";
-import { runApply } from "./apply.js";
-import { startNodes } from "./up-down.js";
+import { bringUp } from "./up-down.js";
 
 const scottFile = fileURLToPath(new URL("../../../../examples/scott/dbmesh.yaml", import.meta.url));
 
@@ -71,14 +70,15 @@ export async function demoCommand(args: Args, out: Output): Promise<number> {
   demoPasswords(t);
   out.line(`topology: ${t.file}`);
   out.line("\n== up: start the nodes, then apply the file");
-  let code = await startNodes(
-    t,
-    [...t.nodes.values()].filter((n) => n.managed),
-    out,
-  );
   const access = meshAccess(t, false);
+  let code = 0;
   try {
-    code = Math.max(code, await runApply(access, out));
+    code = await bringUp(
+      t,
+      [...t.nodes.values()].filter((n) => n.managed),
+      access,
+      out,
+    );
     const again = await makePlan(access);
     out.line(
       `\n== plan after apply: ${stepCount(again) ? `${stepCount(again)} changes (unexpected)` : "no changes"} (${again.roundTrips} catalog round trips)`,

@@ -1,19 +1,25 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import {
   ensureServerUser,
   findBinaries,
   initNode,
   isClusterError,
+  nodePaths,
   nodeProcess,
   purgeNode,
   reloadNode,
   startNode,
   stopNode,
 } from "../../cluster/index.js";
+import type { MeshAccess } from "../../provision/index.js";
+import { isReplicationError } from "../../replication/index.js";
 import type { MeshNode, Topology } from "../../topology/index.js";
 import { type Args, UsageError } from "../args.js";
 import { loadFromArgs, localNode, meshAccess } from "../mesh.js";
 import type { Output } from "../output.js";
 import { runApply } from "./apply.js";
+import { createStandby } from "./standby.js";
 
 /** Managed nodes, or the one named by --node. */
 function localNodes(t: Topology, args: Args): MeshNode[] {
@@ -33,14 +39,54 @@ function localNodes(t: Topology, args: Args): MeshNode[] {
 /** Starts every managed node (initialising new ones), then applies the whole file. */
 export async function upCommand(args: Args, out: Output): Promise<number> {
   const t = loadFromArgs(args);
-  const code = await startNodes(t, localNodes(t, args), out);
   const access = meshAccess(t, false);
   try {
-    out.line("apply:");
-    return Math.max(code, await runApply(access, out));
+    return await bringUp(t, localNodes(t, args), access, out);
   } finally {
     await access.connections.closeAll();
   }
+}
+
+/**
+ * Primaries start (initdb on first use) in parallel and the file is applied, which creates
+ * replication roles, their pg_hba lines and slots; then standbys are created from their
+ * upstreams, nearest first, and the file is applied again for what they add.
+ */
+export async function bringUp(
+  t: Topology,
+  nodes: readonly MeshNode[],
+  access: MeshAccess,
+  out: Output,
+): Promise<number> {
+  let code = await startNodes(
+    t,
+    nodes.filter((n) => !n.standby),
+    out,
+  );
+  const standbys = nodes.filter((n) => n.standby).sort((a, b) => depth(t, a) - depth(t, b));
+  out.line("apply:");
+  // Standbys come up after this first apply (which makes their roles, hba lines and slots).
+  const skip = new Set(standbys.map((n) => n.name));
+  code = Math.max(code, await runApply({ ...access, skip }, out));
+  if (!standbys.length) return code;
+  for (const n of standbys) {
+    const r = await startOne(t, n, (line) => out.line(line));
+    out.line(r.text);
+    if (!r.ok) code = 1;
+  }
+  out.line("apply:");
+  return Math.max(code, await runApply(access, out));
+}
+
+function depth(t: Topology, n: MeshNode): number {
+  let d = 0;
+  for (
+    let at = n.standby?.upstream;
+    at && d < t.nodes.size;
+    at = t.nodes.get(at)?.standby?.upstream
+  )
+    d++;
+  return d;
 }
 
 export async function startNodes(
@@ -50,17 +96,21 @@ export async function startNodes(
 ): Promise<number> {
   await ensureServerUser();
   // Nodes start in parallel: initdb and the server's start-up are mostly waiting on disk.
-  const results = await Promise.all(nodes.map((n) => startOne(t, n)));
+  const results = await Promise.all(nodes.map((n) => startOne(t, n, (line) => out.line(line))));
   for (const line of results) out.line(line.text);
   return results.some((r) => !r.ok) ? 1 : 0;
 }
 
-async function startOne(t: Topology, n: MeshNode): Promise<{ ok: boolean; text: string }> {
+async function startOne(
+  t: Topology,
+  n: MeshNode,
+  progress: (line: string) => void,
+): Promise<{ ok: boolean; text: string }> {
   const ln = localNode(t, n);
-  if (n.standby) {
-    return { ok: false, text: `${n.name}: FAILED standbys (replicaOf) cannot be created yet` };
-  }
   try {
+    if (n.standby && !existsSync(join(nodePaths(ln).dataDir, "PG_VERSION"))) {
+      return { ok: true, text: await createStandby(t, n, progress) };
+    }
     const bin = await findBinaries(n.binaries);
     const proc = await nodeProcess(ln);
     if (proc.running && proc.port !== undefined && proc.port !== n.port) {
@@ -79,6 +129,8 @@ async function startOne(t: Topology, n: MeshNode): Promise<{ ok: boolean; text: 
       text: `${n.name}: PostgreSQL ${bin.version} (${bin.source}) ${what} on ${n.host}:${n.port}`,
     };
   } catch (e) {
+    if (isReplicationError(e))
+      return { ok: false, text: `${n.name}: FAILED ${e.message}\n  hint: ${e.hint}` };
     if (!isClusterError(e)) throw e;
     return { ok: false, text: `${n.name}: FAILED ${e.message}${e.detail ? `\n${e.detail}` : ""}` };
   }
