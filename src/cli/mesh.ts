@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import {
   adminPassword,
+  ensureServerUser,
   type LocalNode,
   nodePaths,
   readHba,
@@ -16,6 +17,7 @@ import {
   type HbaLine,
   hbaRules,
   type MeshAccess,
+  passfileLine,
   replicationSettings,
   secret,
 } from "../provision/index.js";
@@ -103,15 +105,43 @@ function configFiles(t: Topology): ConfigFiles {
   return {
     compare: async (name, hba) => {
       const node = local(name, hba);
-      return [
+      const files: Awaited<ReturnType<ConfigFiles["compare"]>> = [
         { file: "pg_hba.conf", have: await readHba(node), want: renderHba(hba) },
         { file: "dbmesh.conf", have: await read(nodePaths(node).confFile), want: renderConf(node) },
       ];
+      const pass = standbyPassfile(t, t.nodes.get(name)!);
+      if (pass) files.push({ ...pass, have: await read(pass.path), secret: true });
+      return files;
     },
     write: async (name, hba) => {
       await writeConfig(local(name, hba));
+      const pass = standbyPassfile(t, t.nodes.get(name)!);
+      if (pass) await writeServerFile(pass.path, pass.want);
     },
   };
+}
+
+/** A standby's password file: where it is and what it should hold. */
+function standbyPassfile(t: Topology, node: MeshNode) {
+  const sb = node.standby;
+  const upstream = sb && t.nodes.get(sb.upstream);
+  const role = sb && t.roles.get(sb.role);
+  if (!upstream || !role) return undefined;
+  const path = passfilePath(t, node);
+  return {
+    file: "replication.pgpass",
+    path,
+    want: passfileLine(upstream, role.name, secret(t, role.password)),
+  };
+}
+
+/** A file only the server user may read (mode 0600, owned by it when dbmesh runs as root). */
+export async function writeServerFile(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  await writeFile(path, text, { mode: 0o600 });
+  await chmod(path, 0o600);
+  const user = await ensureServerUser();
+  if (user) await chown(path, user.uid, user.gid);
 }
 
 export function meshAccess(t: Topology, prune: boolean): MeshAccess {

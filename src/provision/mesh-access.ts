@@ -3,11 +3,14 @@ import { secretValue, type Topology } from "../topology/index.js";
 
 /** The configuration files of a managed node, read and written by the cluster layer. */
 export interface ConfigFiles {
-  /** Each file dbmesh writes (pg_hba.conf, its postgresql.conf include) as it is and as it should be. */
+  /**
+   * Each file dbmesh writes (pg_hba.conf, its postgresql.conf include, a standby's password
+   * file) as it is and as it should be; `secret` files are never shown.
+   */
   compare(
     node: string,
     hba: readonly HbaLine[],
-  ): Promise<{ file: string; have: string | null; want: string }[]>;
+  ): Promise<{ file: string; have: string | null; want: string; secret?: boolean }[]>;
   /** Writes them; the caller reloads the server. */
   write(node: string, hba: readonly HbaLine[]): Promise<void>;
 }

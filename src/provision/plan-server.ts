@@ -132,7 +132,11 @@ export async function planServer(
   if (node.managed && access.config) {
     const lines = hbaRules(t, node.name);
     const changes = (await access.config.compare(node.name, lines)).flatMap((f) =>
-      f.have === null || f.have === f.want ? [] : lineDiff(f.file, f.have, f.want),
+      f.have === f.want || (f.have === null && !f.secret)
+        ? []
+        : f.secret
+          ? [`-- ${f.file} changed (holds a password, not shown)`]
+          : lineDiff(f.file, f.have ?? "", f.want),
     );
     if (changes.length) {
       steps.push({

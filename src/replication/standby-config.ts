@@ -33,11 +33,12 @@ export function standbySettings(config: StandbyConfig): string {
  */
 export async function writeStandbyConfig(
   dataDir: string,
-  config: StandbyConfig,
+  config: StandbyConfig | undefined,
   opts: { owner?: { uid: number; gid: number } | undefined; sync: boolean },
 ): Promise<void> {
-  const settings = standbySettings(config);
   await writeFileDurable(join(dataDir, "standby.signal"), "", opts);
+  if (!config) return;
+  const settings = standbySettings(config);
   const auto = join(dataDir, "postgresql.auto.conf");
   let current = "";
   try {

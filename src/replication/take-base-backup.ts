@@ -22,8 +22,12 @@ export interface BaseBackupOptions {
   owner?: { uid: number; gid: number };
   /** Physical slot on the upstream to create (if missing) and record as primary_slot_name. */
   slot?: string;
-  /** Written to postgresql.auto.conf as primary_conninfo. */
-  primaryConninfo: string;
+  /**
+   * Written to postgresql.auto.conf as primary_conninfo (with primary_slot_name), as
+   * pg_basebackup -R does. Leave it out when the caller configures the standby itself:
+   * postgresql.auto.conf is read last and would override that configuration.
+   */
+  primaryConninfo?: string;
   /** backup_label LABEL; default "dbmesh base backup". */
   label?: string;
   /** Called at most every 200 ms while the archive arrives, and once at its end. */
@@ -169,7 +173,9 @@ export async function takeBaseBackup(opts: BaseBackupOptions): Promise<BaseBacku
   if (opts.slot !== undefined) checkSlotName(opts.slot);
   const command = baseBackup({ label: opts.label ?? "dbmesh base backup", maxRate: opts.maxRate });
   // Invalid arguments fail here, not after the copy.
-  standbySettings({ primaryConninfo: opts.primaryConninfo, slot: opts.slot });
+  if (opts.primaryConninfo !== undefined) {
+    standbySettings({ primaryConninfo: opts.primaryConninfo, slot: opts.slot });
+  }
   const sync = opts.sync ?? true;
   const owner = opts.owner;
   const dataDir = resolve(opts.dataDir);
@@ -231,7 +237,9 @@ export async function takeBaseBackup(opts: BaseBackupOptions): Promise<BaseBacku
     await writeFileDurable(join(tmp, "backup_manifest"), received.manifest, fileOpts);
     await writeStandbyConfig(
       tmp,
-      { primaryConninfo: opts.primaryConninfo, slot: opts.slot },
+      opts.primaryConninfo === undefined
+        ? undefined
+        : { primaryConninfo: opts.primaryConninfo, slot: opts.slot },
       fileOpts,
     );
     if (sync) await syncDirectory(tmp);

@@ -1,10 +1,10 @@
 import { chown, mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ensureServerUser, nodePaths, startNode, writeConfig } from "../../cluster/index.js";
-import { passfileLine, primaryConninfo, secret } from "../../provision/index.js";
+import { passfileLine, secret } from "../../provision/index.js";
 import { type BackupProgress, takeBaseBackup } from "../../replication/index.js";
 import type { MeshNode, Topology } from "../../topology/index.js";
-import { localNode, passfilePath } from "../mesh.js";
+import { localNode, passfilePath, writeServerFile } from "../mesh.js";
 
 /**
  * Creates a standby's data directory from its upstream with a base backup over the
@@ -22,10 +22,7 @@ export async function createStandby(
   const ln = localNode(t, n);
   const user = await ensureServerUser();
   await mkdir(ln.stateDir, { recursive: true, mode: 0o755 });
-  const passfile = passfilePath(t, n);
-  await mkdir(dirname(passfile), { recursive: true, mode: 0o755 });
-  await writeFile(passfile, passfileLine(upstream, role.name, password), { mode: 0o600 });
-  if (user) await chown(passfile, user.uid, user.gid);
+  await writeServerFile(passfilePath(t, n), passfileLine(upstream, role.name, password));
   let last = Date.now();
   const result = await takeBaseBackup({
     source: {
@@ -39,7 +36,6 @@ export async function createStandby(
     dataDir: nodePaths(ln).dataDir,
     owner: user ?? undefined,
     slot: sb.slot,
-    primaryConninfo: primaryConninfo(upstream, role.name, n.name, passfile),
     label: `dbmesh ${n.name}`,
     onProgress: (p: BackupProgress) => {
       const now = Date.now();
