@@ -92,9 +92,40 @@ describe("ha example: primary, sync standby, async standby", () => {
     }
   });
 
-  test("plan after up has nothing to do", async () => {
+  test("plan after up has nothing to do; doctor checks each standby, the slots and the sync names", async () => {
     const plan = await m.run("plan");
     assert.equal(plan.code, 0, plan.stdout);
+    const doctor = await m.run("doctor");
+    assert.equal(doctor.code, 0, doctor.stdout);
+    assert.match(doctor.stdout, /ok\s+standby\s+standby-sync: streaming from primary \(sync\)/);
+    assert.match(doctor.stdout, /ok\s+standby\s+standby-async: streaming from primary \(async\)/);
+    assert.match(
+      doctor.stdout,
+      /ok\s+sync\s+primary: synchronous_standby_names 'FIRST 1 \("standby-sync"\)'/,
+    );
+  });
+
+  test("a stopped async standby: doctor names it and the slot holding WAL for it", async () => {
+    assert.equal((await m.run("down", "--node", "standby-async")).code, 0);
+    try {
+      await m.rows(
+        primary,
+        "shop",
+        "INSERT INTO sales.orders (customer, amount) SELECT 'd' || g, g FROM generate_series(1, 2000) g",
+        "shop",
+      );
+      await m.rows(primary, "postgres", "SELECT pg_switch_wal()");
+      const doctor = await m.run("doctor");
+      assert.equal(doctor.code, 1);
+      assert.match(doctor.stdout, /FAIL\s+reachable\s+standby-async/);
+      assert.match(
+        doctor.stdout,
+        /FAIL\s+slots\s+primary: standby_async: inactive, holding \d+ bytes of WAL/,
+      );
+    } finally {
+      assert.equal((await m.run("up", "--node", "standby-async")).code, 0);
+    }
+    await caughtUp(async_);
   });
 
   test("a commit waits while the only sync standby is down and returns once it is back", async () => {

@@ -10,6 +10,7 @@ import {
   checkPendingRestart,
 } from "./mesh-checks.js";
 import { checkReachable } from "./reachability.js";
+import { checkReplication } from "./replication-checks.js";
 
 /**
  * Every check, nodes in parallel. Checks that need a node that is not reachable are not run;
@@ -39,5 +40,6 @@ export async function runDoctor(t: Topology, conns: Connections): Promise<CheckR
     perLink.push(ext, ...(await checkHbaCoverage(conns, t, l)));
     if (ext.ok) perLink.push(...(await checkLinkRoundTrip(conns, l)));
   }
-  return [...reach, ...perNode.flat(), ...perLink];
+  const replication = await checkReplication(conns, t, up);
+  return [...reach, ...perNode.flat(), ...replication, ...perLink];
 }

@@ -33,6 +33,8 @@ export interface ReplicationState {
   receiver: { status: string; sender: string | null; slot: string | null } | null;
   standbys: StandbyState[];
   slots: SlotState[];
+  /** synchronous_standby_names as the server has it. */
+  syncNames: string;
 }
 
 const sql = `
@@ -44,6 +46,7 @@ SELECT CASE WHEN here.recovery THEN 'standby' ELSE 'primary' END AS role,
   (SELECT timeline_id FROM pg_control_checkpoint()) AS timeline,
   (SELECT system_identifier::text FROM pg_control_system()) AS "systemId",
   here.lsn::text AS lsn,
+  current_setting('synchronous_standby_names') AS "syncNames",
   (SELECT json_build_object('status', status, 'sender', sender_host || ':' || sender_port, 'slot', slot_name)
    FROM pg_stat_wal_receiver) AS receiver,
   (SELECT coalesce(json_agg(json_build_object(
