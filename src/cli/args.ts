@@ -12,8 +12,17 @@ export class UsageError extends Error {
   readonly kind = "usage" as const;
 }
 
-const valueFlags = new Set(["-f", "--file", "--node"]);
-const booleanFlags = new Set(["--json", "--purge", "--prune", "--keep", "--help", "-h", "--force"]);
+const valueFlags = new Set(["-f", "--file", "--node", "--wait"]);
+const booleanFlags = new Set([
+  "--json",
+  "--purge",
+  "--prune",
+  "--keep",
+  "--help",
+  "-h",
+  "--force",
+  "--reclone",
+]);
 
 export function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -55,13 +64,15 @@ export const usage = `dbmesh — interconnect PostgreSQL servers from one file
 usage: dbmesh [-f FILE] COMMAND [options]
 
   init                      write a starter dbmesh.yaml
-  up [--node N]             start local nodes, then apply
+  up [--node N] [--reclone] start local nodes (build standbys), then apply
   down [--node N] [--purge] stop local nodes; --purge deletes their data
   plan [--json] [--prune]   per node, the SQL apply would run; exit 0 none, 1 some
   apply [--json] [--prune]  converge live servers to the file
   status [--json]           nodes, databases, links
   doctor [--json]           every check with its cause and fix; exit 1 if any fails
   sql NODE[/DB] SQL [--json] run SQL on a node as its admin and print the result
+  promote NODE              promote a standby (failover); repoint the other standbys
+  switchover NODE [--wait S] planned swap: the standby becomes primary, the primary its standby
   demo [--keep]             workflows 1-3 end to end on a local two-node mesh
   schema                    JSON Schema of the topology file
 

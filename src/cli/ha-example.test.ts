@@ -159,4 +159,107 @@ describe("ha example: primary, sync standby, async standby", () => {
       [["1"]],
     );
   });
+
+  /** Row count and a checksum of sales.orders on a node. */
+  const digest = (port: number) =>
+    m.rows(
+      port,
+      "shop",
+      "SELECT count(*), md5(string_agg(id || ':' || customer || ':' || amount, ',' ORDER BY id)) FROM sales.orders",
+      "shop",
+    );
+
+  /** Which nodes accept a write. */
+  async function writable(): Promise<string[]> {
+    const out: string[] = [];
+    for (const [name, port] of [
+      ["primary", primary],
+      ["standby-sync", sync],
+      ["standby-async", async_],
+    ] as const) {
+      const [[ro]] = (await m
+        .rows(port, "postgres", "SELECT pg_is_in_recovery()")
+        .catch(() => [["down"]])) as [[string]];
+      if (ro === "f") out.push(name);
+    }
+    return out;
+  }
+
+  test("promote of the primary is refused, naming why", async () => {
+    const r = await m.run("promote", "primary");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /primary is not a standby: it is the primary of its replication group/);
+  });
+
+  test("switchover: the sync standby becomes primary, the old primary its standby, no row lost", async () => {
+    await m.rows(
+      primary,
+      "shop",
+      "INSERT INTO sales.orders (customer, amount) SELECT 's' || g, g FROM generate_series(1, 300) g",
+      "shop",
+    );
+    const before = await digest(primary);
+    const r = await m.run("switchover", "standby-sync");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(await writable(), ["standby-sync"]);
+    assert.deepEqual(await digest(sync), before);
+    await m.rows(
+      sync,
+      "shop",
+      "INSERT INTO sales.orders (customer, amount) VALUES ('after switchover', 1)",
+      "shop",
+    );
+    const after = await digest(sync);
+    for (const port of [primary, async_]) {
+      for (let i = 0; i < 100 && JSON.stringify(await digest(port)) !== JSON.stringify(after); i++)
+        await sleep(100);
+      assert.deepEqual(await digest(port), after, `node on ${port}`);
+    }
+    const status = JSON.parse((await m.run("status", "--json")).stdout) as {
+      nodes: { node: string; replication: { role: string; timeline: number } }[];
+    };
+    const roles = Object.fromEntries(
+      status.nodes.map((n) => [n.node, [n.replication.role, n.replication.timeline]]),
+    );
+    assert.deepEqual(roles, {
+      primary: ["standby", 2],
+      "standby-sync": ["primary", 2],
+      "standby-async": ["standby", 2],
+    });
+    assert.equal((await m.run("plan")).code, 0);
+  });
+
+  test("promote (failover) of the async standby: one writable node, the old primary rebuilt with --reclone", async () => {
+    const before = await digest(sync);
+    for (let i = 0; i < 100 && JSON.stringify(await digest(async_)) !== JSON.stringify(before); i++)
+      await sleep(100);
+    const r = await m.run("promote", "standby-async");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /standby-sync: stopped, so it cannot take writes/);
+    assert.deepEqual(await writable(), ["standby-async"]);
+    assert.deepEqual(await digest(async_), before);
+    const refused = await m.run("up", "--node", "standby-sync");
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stdout,
+      /holds a primary's data, but it is a standby of standby-async now; rebuild it: dbmesh up --node standby-sync --reclone/,
+    );
+    const back = await m.run("up", "--node", "standby-sync", "--reclone");
+    assert.equal(back.code, 0, back.stdout + back.stderr);
+    assert.deepEqual(await writable(), ["standby-async"]);
+    await m.rows(
+      async_,
+      "shop",
+      "INSERT INTO sales.orders (customer, amount) VALUES ('after failover', 2)",
+      "shop",
+    );
+    const after = await digest(async_);
+    for (const port of [primary, sync]) {
+      for (let i = 0; i < 100 && JSON.stringify(await digest(port)) !== JSON.stringify(after); i++)
+        await sleep(100);
+      assert.deepEqual(await digest(port), after, `node on ${port}`);
+    }
+    const doctor = await m.run("doctor");
+    assert.equal(doctor.code, 0, doctor.stdout);
+  });
 });

@@ -6,6 +6,7 @@ import { type Args, parseArgs, UsageError, usage } from "./args.js";
 import { applyCommand, planCommand } from "./commands/apply.js";
 import { demoCommand } from "./commands/demo.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { promoteCommand, switchoverCommand } from "./commands/failover.js";
 import { initCommand } from "./commands/init.js";
 import { sqlCommand } from "./commands/sql.js";
 import { statusCommand } from "./commands/status.js";
@@ -24,6 +25,8 @@ const commands: Record<string, Command> = {
   doctor: doctorCommand,
   sql: sqlCommand,
   demo: demoCommand,
+  promote: promoteCommand,
+  switchover: switchoverCommand,
   schema: () => {
     process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
     return 0;

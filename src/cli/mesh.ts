@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import {
@@ -21,7 +21,12 @@ import {
   replicationSettings,
   secret,
 } from "../provision/index.js";
-import { loadTopology, type MeshNode, primaryOf, type Topology } from "../topology/index.js";
+import {
+  loadTopology,
+  type MeshNode,
+  type Topology,
+  withCurrentPrimaries,
+} from "../topology/index.js";
 import { type Args, UsageError } from "./args.js";
 
 /** The topology file: -f FILE, else $DBMESH_FILE, else ./dbmesh.yaml. */
@@ -30,7 +35,32 @@ export function topologyPath(args: Args): string {
 }
 
 export function loadFromArgs(args: Args): Topology {
-  return loadTopology(topologyPath(args));
+  return effectiveTopology(loadTopology(topologyPath(args)));
+}
+
+/** The file plus the promotions recorded in .dbmesh/primaries.json. */
+export function effectiveTopology(t: Topology): Topology {
+  return withCurrentPrimaries(t, readPrimaries(t));
+}
+
+function primariesFile(t: Topology): string {
+  return join(t.stateDir, "primaries.json");
+}
+
+/** Replication group (its declared primary) → the node that is its primary now. */
+export function readPrimaries(t: Topology): Record<string, string> {
+  try {
+    return JSON.parse(readFileSync(primariesFile(t), "utf8")) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+export async function recordPrimary(t: Topology, group: string, primary: string): Promise<void> {
+  const all = { ...readPrimaries(t), [group]: primary };
+  if (primary === group) delete all[group];
+  await mkdir(t.stateDir, { recursive: true, mode: 0o755 });
+  await writeFile(primariesFile(t), `${JSON.stringify(all, null, 2)}\n`);
 }
 
 /** How the cluster layer sees a managed node: its state directory and generated pg_hba. */
@@ -81,8 +111,9 @@ export async function adminCredentials(
       `run \`dbmesh up\` (or \`dbmesh up --node ${node.name}\` on its host)`,
     );
   }
-  // A standby is a copy of its primary: same superuser, same password.
-  const primary = t.nodes.get(primaryOf(t, node.name)) ?? node;
+  // Every node of a replication group is a copy of its declared primary: same superuser, same
+  // password, kept in that primary's state directory.
+  const primary = t.nodes.get(node.group) ?? node;
   return { user: node.admin.user, password: await adminPassword(localNode(t, primary)) };
 }
 

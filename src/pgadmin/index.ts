@@ -17,7 +17,7 @@ export {
 } from "./pgadmin-error.js";
 export { hbaToken, ident, literal, qualified } from "./quote.js";
 export * from "./relation-sql.js";
-export { createPhysicalSlot } from "./replication-sql.js";
+export { createPhysicalSlot, dropInactiveSlot, promote } from "./replication-sql.js";
 export {
   observeReplication,
   type ReplicationState,

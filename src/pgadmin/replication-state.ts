@@ -43,7 +43,12 @@ WITH here AS (
          CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END AS lsn
 )
 SELECT CASE WHEN here.recovery THEN 'standby' ELSE 'primary' END AS role,
-  (SELECT timeline_id FROM pg_control_checkpoint()) AS timeline,
+  -- pg_control_checkpoint() shows the timeline of the last checkpoint only: a just-promoted
+  -- primary reads its timeline from its current WAL file name, a standby from its walreceiver.
+  CASE WHEN here.recovery
+    THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
+    ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
+  END AS timeline,
   (SELECT system_identifier::text FROM pg_control_system()) AS "systemId",
   here.lsn::text AS lsn,
   current_setting('synchronous_standby_names') AS "syncNames",

@@ -8,6 +8,7 @@ import {
   createPhysicalSlot,
   createRole,
   dropDatabase,
+  dropInactiveSlot,
   dropRole,
   isManaged,
   type ObservedServer,
@@ -103,6 +104,20 @@ export async function planServer(
     const slot = sb.standby?.slot;
     if (slot && !observed.slots.has(slot)) {
       step(`create replication slot ${slot} for ${sb.name}`, [createPhysicalSlot(slot)]);
+    }
+  }
+
+  // Slots follow the standbys: one of this group's slot names that no standby of this node
+  // uses any more (after a promotion or switchover) would hold WAL here for nobody.
+  const wanted = new Set(standbysOf(t, node.name).map((sb) => sb.standby?.slot));
+  const groupSlots = new Set(
+    [...t.nodes.values()].filter((x) => x.group === node.group).map((x) => x.standby?.slot),
+  );
+  for (const slot of observed.slots) {
+    if (groupSlots.has(slot) && !wanted.has(slot)) {
+      step(`drop replication slot ${slot}: no standby of ${node.name} uses it`, [
+        dropInactiveSlot(slot),
+      ]);
     }
   }
 

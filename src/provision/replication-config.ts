@@ -30,7 +30,6 @@ export function replicationSettings(
   if (s && upstream) {
     out.primary_conninfo = primaryConninfo(upstream, s.role, node.name, passfile);
     if (s.slot) out.primary_slot_name = s.slot;
-    out.hot_standby = true;
   }
   return out;
 }

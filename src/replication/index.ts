@@ -10,7 +10,7 @@ export {
   type ReplicationErrorKind,
 } from "./replication-error.js";
 export { replicationHbaLine } from "./server-error.js";
-export { standbySettings } from "./standby-config.js";
+export { standbySettings, writeStandbyConfig } from "./standby-config.js";
 export {
   type BaseBackupOptions,
   type BaseBackupResult,

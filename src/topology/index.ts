@@ -1,3 +1,4 @@
+export { withCurrentPrimaries } from "./current-primaries.js";
 export { isLoopback, loadTopology, parseTopology } from "./load.js";
 export type {
   Endpoint,

@@ -535,6 +535,7 @@ describe("loadTopology: the scott example", () => {
       binaries: "embedded",
       admin: { user: "postgres", password: undefined },
       settings: {},
+      group: "postgre1",
       standby: undefined,
       synchronous: { mode: "first", count: 1 },
     });

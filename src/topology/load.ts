@@ -81,6 +81,7 @@ function build(
             : undefined,
         }),
         settings: Object.freeze({ ...n.settings }),
+        group: rootOf(f, name),
         standby: n.replicaOf
           ? Object.freeze({
               upstream: n.replicaOf,

@@ -26,6 +26,8 @@ export interface MeshNode {
   readonly settings: Readonly<Record<string, string | number | boolean>>;
   /** Set for a physical standby: its upstream and how it replicates. */
   readonly standby: StandbySpec | undefined;
+  /** The primary the file declares for this node's replication group (the node itself if none). */
+  readonly group: string;
   /** synchronous_standby_names of this node's sync standbys, if it has any. */
   readonly synchronous: { readonly mode: "first" | "any"; readonly count: number };
 }

@@ -8,7 +8,7 @@ import { connectAs } from "../../pgadmin/index.js";
 import { makePlan, secret, stepCount } from "../../provision/index.js";
 import { loadTopology, type Topology } from "../../topology/index.js";
 import type { Args } from "../args.js";
-import { localNode, meshAccess } from "../mesh.js";
+import { effectiveTopology, localNode, meshAccess } from "../mesh.js";
 import type { Output } from "../output.js";
 import { formatTable } from "../table.js";
 import { bringUp } from "./up-down.js";
@@ -66,7 +66,7 @@ const queries: { node: string; role: string; title: string; sql: string }[] = [
 
 /** Workflows 1-3 end to end: start two servers, apply, verify, query as the users would. */
 export async function demoCommand(args: Args, out: Output): Promise<number> {
-  const t = loadTopology(args.file ?? scottFile);
+  const t = effectiveTopology(loadTopology(args.file ?? scottFile));
   demoPasswords(t);
   out.line(`topology: ${t.file}`);
   out.line("\n== up: start the nodes, then apply the file");

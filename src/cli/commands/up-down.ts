@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   ensureServerUser,
@@ -41,7 +42,7 @@ export async function upCommand(args: Args, out: Output): Promise<number> {
   const t = loadFromArgs(args);
   const access = meshAccess(t, false);
   try {
-    return await bringUp(t, localNodes(t, args), access, out);
+    return await bringUp(t, localNodes(t, args), access, out, args.flags.has("--reclone"));
   } finally {
     await access.connections.closeAll();
   }
@@ -57,6 +58,7 @@ export async function bringUp(
   nodes: readonly MeshNode[],
   access: MeshAccess,
   out: Output,
+  reclone = false,
 ): Promise<number> {
   let code = await startNodes(
     t,
@@ -70,6 +72,13 @@ export async function bringUp(
   code = Math.max(code, await runApply({ ...access, skip }, out));
   if (!standbys.length) return code;
   for (const n of standbys) {
+    if (reclone) {
+      // A former primary (or a broken standby) is rebuilt from its upstream: its data goes.
+      const ln = localNode(t, n);
+      await stopNode(ln, { mode: "fast" });
+      await rm(nodePaths(ln).dataDir, { recursive: true, force: true });
+      out.line(`${n.name}: data directory removed, to be copied again from ${n.standby?.upstream}`);
+    }
     const r = await startOne(t, n, (line) => out.line(line));
     out.line(r.text);
     if (!r.ok) code = 1;
@@ -108,8 +117,16 @@ async function startOne(
 ): Promise<{ ok: boolean; text: string }> {
   const ln = localNode(t, n);
   try {
-    if (n.standby && !existsSync(join(nodePaths(ln).dataDir, "PG_VERSION"))) {
+    const dataDir = nodePaths(ln).dataDir;
+    if (n.standby && !existsSync(join(dataDir, "PG_VERSION"))) {
       return { ok: true, text: await createStandby(t, n, progress) };
+    }
+    if (n.standby && !existsSync(join(dataDir, "standby.signal"))) {
+      // Started as it is, it would be a second writable primary.
+      return {
+        ok: false,
+        text: `${n.name}: FAILED it holds a primary's data, but it is a standby of ${n.standby.upstream} now; rebuild it: dbmesh up --node ${n.name} --reclone`,
+      };
     }
     const bin = await findBinaries(n.binaries);
     const proc = await nodeProcess(ln);
