@@ -191,6 +191,29 @@ describe("ha example: primary, sync standby, async standby", () => {
     assert.match(r.stderr, /primary is not a standby: it is the primary of its replication group/);
   });
 
+  test("switchover to a lagging standby waits up to --wait, then refuses with the primary still writable", async () => {
+    await m.rows(async_, "postgres", "SELECT pg_wal_replay_pause()");
+    try {
+      await m.rows(
+        primary,
+        "shop",
+        "INSERT INTO sales.orders (customer, amount) SELECT 'lag' || g, g FROM generate_series(1, 20000) g",
+        "shop",
+      );
+      const t0 = Date.now();
+      const r = await m.run("switchover", "standby-async", "--wait", "2");
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        /standby-async is \d+ bytes behind after 2 s; no switchover \(writes were not stopped\)/,
+      );
+      assert.ok(Date.now() - t0 < 20_000);
+      assert.deepEqual(await writable(), ["primary"]);
+    } finally {
+      await m.rows(async_, "postgres", "SELECT pg_wal_replay_resume()");
+    }
+  });
+
   test("switchover: the sync standby becomes primary, the old primary its standby, no row lost", async () => {
     await m.rows(
       primary,
