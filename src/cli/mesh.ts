@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import {
   adminPassword,
@@ -54,6 +54,11 @@ export function readPrimaries(t: Topology): Record<string, string> {
   } catch {
     return {};
   }
+}
+
+/** Back to the roles the file declares (the demo's reset). */
+export async function forgetPromotions(t: Topology): Promise<void> {
+  await rm(primariesFile(t), { force: true });
 }
 
 export async function recordPrimary(t: Topology, group: string, primary: string): Promise<void> {

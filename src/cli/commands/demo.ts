@@ -7,10 +7,11 @@ import { runDoctor } from "../../doctor/index.js";
 import { connectAs } from "../../pgadmin/index.js";
 import { makePlan, secret, stepCount } from "../../provision/index.js";
 import { loadTopology, type Topology } from "../../topology/index.js";
-import type { Args } from "../args.js";
+import { type Args, UsageError } from "../args.js";
 import { effectiveTopology, localNode, meshAccess } from "../mesh.js";
 import type { Output } from "../output.js";
 import { formatTable } from "../table.js";
+import { haDemo } from "./demo-ha.js";
 import { bringUp } from "./up-down.js";
 
 const scottFile = fileURLToPath(new URL("../../../../examples/scott/dbmesh.yaml", import.meta.url));
@@ -64,8 +65,20 @@ const queries: { node: string; role: string; title: string; sql: string }[] = [
   },
 ];
 
-/** Workflows 1-3 end to end: start two servers, apply, verify, query as the users would. */
+/** `demo [scott|ha]`: the workflows end to end on local servers; both parts by default. */
 export async function demoCommand(args: Args, out: Output): Promise<number> {
+  const which = args.positional[0];
+  if (which && which !== "scott" && which !== "ha")
+    throw new UsageError("usage: dbmesh demo [scott|ha] [--keep]");
+  let code = 0;
+  if (which !== "ha") code = Math.max(code, await scottDemo(args, out));
+  if (which !== "scott" && !args.file) code = Math.max(code, await haDemo(args, out));
+  out.data({ ok: code === 0 });
+  return code;
+}
+
+/** Workflows 1-3 end to end: start two servers, apply, verify, query as the users would. */
+async function scottDemo(args: Args, out: Output): Promise<number> {
   const t = effectiveTopology(loadTopology(args.file ?? scottFile));
   demoPasswords(t);
   out.line(`topology: ${t.file}`);
@@ -99,14 +112,18 @@ export async function demoCommand(args: Args, out: Output): Promise<number> {
       out.line(`\nnodes left running; stop them with: dbmesh -f ${t.file} down`);
     }
   }
-  out.data({ ok: code === 0 });
   return code;
 }
 
-async function runQuery(t: Topology, q: (typeof queries)[number], out: Output): Promise<number> {
+export async function runQuery(
+  t: Topology,
+  q: { node: string; role: string; title: string; sql: string; database?: string },
+  out: Output,
+): Promise<number> {
   const node = t.nodes.get(q.node)!;
   const role = t.roles.get(q.role)!;
-  const database = t.databases.find((d) => d.node === q.node && d.owner === q.role)!.name;
+  const database =
+    q.database ?? t.databases.find((d) => d.node === q.node && d.owner === q.role)!.name;
   out.line(`\n== ${q.title}\n${q.role}@${q.node}/${database}> ${q.sql}`);
   try {
     const client = await connectAs({
@@ -120,16 +137,21 @@ async function runQuery(t: Topology, q: (typeof queries)[number], out: Output): 
     try {
       const r: unknown = await client.query({ text: q.sql, rowMode: "array" });
       const results = (Array.isArray(r) ? r : [r]) as {
+        command: string;
+        rowCount: number | null;
         fields: { name: string }[];
         rows: unknown[][];
       }[];
-      for (const res of results)
+      for (const res of results) {
         out.line(
-          formatTable(
-            res.fields.map((f) => f.name),
-            res.rows,
-          ),
+          res.fields.length
+            ? formatTable(
+                res.fields.map((f) => f.name),
+                res.rows,
+              )
+            : `${res.command} ${res.rowCount ?? ""}`,
         );
+      }
     } finally {
       await client.end();
     }
@@ -141,7 +163,7 @@ async function runQuery(t: Topology, q: (typeof queries)[number], out: Output): 
 }
 
 /** The example's passwords come from the environment; the demo makes them once and keeps them. */
-function demoPasswords(t: Topology): void {
+export function demoPasswords(t: Topology): void {
   const file = join(t.stateDir, "demo-passwords.json");
   mkdirSync(t.stateDir, { recursive: true, mode: 0o755 });
   const saved: Record<string, string> = existsSync(file)

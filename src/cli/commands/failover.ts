@@ -19,6 +19,11 @@ import { runApply } from "./apply.js";
 function target(args: Args, t: Topology): { node: MeshNode; primary: MeshNode } {
   const [name] = args.positional;
   if (!name) throw new UsageError(`usage: dbmesh ${args.command} NODE`);
+  return standbyNamed(t, name);
+}
+
+/** A standby and the primary of its group now; a usage error for anything else. */
+export function standbyNamed(t: Topology, name: string): { node: MeshNode; primary: MeshNode } {
   const node = t.nodes.get(name);
   if (!node) throw new UsageError(`unknown node ${name}; nodes: ${[...t.nodes.keys()].join(", ")}`);
   if (!node.standby) {
@@ -59,7 +64,14 @@ async function applyAfter(
  */
 export async function promoteCommand(args: Args, out: Output): Promise<number> {
   const t = loadFromArgs(args);
-  const { node, primary } = target(args, t);
+  return promoteStandby(t, target(args, t), out);
+}
+
+export async function promoteStandby(
+  t: Topology,
+  { node, primary }: { node: MeshNode; primary: MeshNode },
+  out: Output,
+): Promise<number> {
   const access = meshAccess(t, false);
   try {
     const s = await access.connections.session(node.name, maintenanceDb);
@@ -75,7 +87,7 @@ export async function promoteCommand(args: Args, out: Output): Promise<number> {
     }
     await promoteNode(s);
     await recordPrimary(t, node.group, node.name);
-    out.line(`${node.name}: promoted; it is the primary of ${node.group}'s group`);
+    out.line(`${node.name}: promoted; it is the primary now`);
   } finally {
     await access.connections.closeAll();
   }
