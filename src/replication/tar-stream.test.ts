@@ -214,7 +214,14 @@ describe("TarExtractor", () => {
     await writeFile(join(root, "PG_VERSION"), "old");
     const x = new TarExtractor({ root, sync: false });
     const tar = buildTar([{ type: "file", name: "PG_VERSION", content: Buffer.from("17\n") }]);
-    await assert.rejects(x.write(tar), { code: "EEXIST" });
+    // Small files are created in the background: the failure surfaces by finish() at the latest.
+    await assert.rejects(
+      (async () => {
+        await x.write(tar);
+        await x.finish();
+      })(),
+      { code: "EEXIST" },
+    );
     assert.equal(await readFile(join(root, "PG_VERSION"), "utf8"), "old");
   });
 });
