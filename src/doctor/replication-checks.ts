@@ -84,7 +84,7 @@ function checkStandby(
     );
   }
   const stream = upstream.standbys.find((s) => s.name === n.name);
-  if (!stream || stream.state !== "streaming") {
+  if (stream?.state !== "streaming") {
     const receiver = mine.receiver
       ? `walreceiver ${mine.receiver.status}${mine.receiver.sender ? ` from ${mine.receiver.sender}` : ""}`
       : "no walreceiver";

@@ -1,5 +1,4 @@
-import { chown, mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir } from "node:fs/promises";
 import { ensureServerUser, nodePaths, startNode, writeConfig } from "../../cluster/index.js";
 import { passfileLine, secret } from "../../provision/index.js";
 import { type BackupProgress, takeBaseBackup } from "../../replication/index.js";

@@ -146,8 +146,7 @@ async function startOne(
       text: `${n.name}: PostgreSQL ${bin.version} (${bin.source}) ${what} on ${n.host}:${n.port}`,
     };
   } catch (e) {
-    if (isReplicationError(e))
-      return { ok: false, text: `${n.name}: FAILED ${e.message}\n  hint: ${e.hint}` };
+    if (isReplicationError(e)) return { ok: false, text: `${n.name}: FAILED ${e.message}` };
     if (!isClusterError(e)) throw e;
     return { ok: false, text: `${n.name}: FAILED ${e.message}${e.detail ? `\n${e.detail}` : ""}` };
   }
