@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type MeshFixture, meshFixture } from "../testing/index.js";
+import { initNode, nodePaths } from "../cluster/index.js";
+import { type MeshFixture, meshFixture, testNode } from "../testing/index.js";
 
 // A standby of a standby: the middle node is backed up from, and streams to, the last one.
 
@@ -47,5 +50,24 @@ roles:
     assert.deepEqual(streams, { head: ["middle:streaming"], middle: ["tail:streaming"], tail: [] });
     const doctor = await m.run("doctor");
     assert.equal(doctor.code, 0, doctor.stdout);
+  });
+
+  test("a standby whose data is of another system is refused, naming both identifiers", async () => {
+    const [, , tail] = m.ports as [number, number, number];
+    assert.equal((await m.run("down", "--node", "tail", "--purge")).code, 0);
+    const foreign = testNode(join(m.dir, ".dbmesh"), "tail", tail);
+    await initNode(foreign);
+    writeFileSync(join(nodePaths(foreign).dataDir, "standby.signal"), "");
+    // dbmesh logs in to a standby with its primary's admin secret; this one is the foreign one's.
+    rmSync(join(foreign.stateDir, "admin.secret"));
+    const up = await m.run("up", "--node", "tail");
+    assert.equal(up.code, 1);
+    assert.match(
+      up.stdout,
+      /tail: FAILED its data is of database system \d+, but middle is system \d+; re-clone it: dbmesh up --node tail --reclone/,
+    );
+    const reclone = await m.run("up", "--node", "tail", "--reclone");
+    assert.equal(reclone.code, 0, reclone.stdout + reclone.stderr);
+    assert.deepEqual(await m.rows(tail, "postgres", "SELECT count(*) FROM t"), [["1000"]]);
   });
 });

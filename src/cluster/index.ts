@@ -15,4 +15,5 @@ export {
   stopNode,
 } from "./process.js";
 export { ensureServerUser, type ServerUser } from "./server-user.js";
+export { dataSystemId } from "./system-id.js";
 export { tailLog } from "./tail-log.js";

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  dataSystemId,
   ensureServerUser,
   findBinaries,
   initNode,
@@ -14,7 +15,8 @@ import {
   stopNode,
 } from "../../cluster/index.js";
 import type { MeshAccess } from "../../provision/index.js";
-import { isReplicationError } from "../../replication/index.js";
+import { secret } from "../../provision/index.js";
+import { isReplicationError, ReplicationConnection } from "../../replication/index.js";
 import type { MeshNode, Topology } from "../../topology/index.js";
 import { type Args, UsageError } from "../args.js";
 import { loadFromArgs, localNode, meshAccess } from "../mesh.js";
@@ -87,6 +89,35 @@ export async function bringUp(
   return Math.max(code, await runApply(access, out));
 }
 
+/**
+ * Why a standby's existing data cannot follow its upstream: it belongs to another database
+ * system. Undefined when they match, or when the upstream cannot be asked.
+ */
+async function otherSystem(t: Topology, n: MeshNode): Promise<string | undefined> {
+  const mine = await dataSystemId(localNode(t, n));
+  const upstream = t.nodes.get(n.standby!.upstream)!;
+  let theirs = upstream.managed ? await dataSystemId(localNode(t, upstream)) : null;
+  if (!theirs) {
+    const role = t.roles.get(n.standby!.role);
+    if (!role) return undefined;
+    const conn = await ReplicationConnection.connect({
+      node: upstream.name,
+      host: upstream.host,
+      port: upstream.port,
+      user: role.name,
+      password: secret(t, role.password),
+    }).catch(() => undefined);
+    if (!conn) return undefined;
+    try {
+      theirs = (await conn.identifySystem()).systemId;
+    } finally {
+      await conn.close();
+    }
+  }
+  if (!mine || mine === theirs) return undefined;
+  return `its data is of database system ${mine}, but ${upstream.name} is system ${theirs}; re-clone it: dbmesh up --node ${n.name} --reclone`;
+}
+
 function depth(t: Topology, n: MeshNode): number {
   let d = 0;
   for (
@@ -127,6 +158,10 @@ async function startOne(
         ok: false,
         text: `${n.name}: FAILED it holds a primary's data, but it is a standby of ${n.standby.upstream} now; rebuild it: dbmesh up --node ${n.name} --reclone`,
       };
+    }
+    if (n.standby) {
+      const mismatch = await otherSystem(t, n);
+      if (mismatch) return { ok: false, text: `${n.name}: FAILED ${mismatch}` };
     }
     const bin = await findBinaries(n.binaries);
     const proc = await nodeProcess(ln);
