@@ -3,9 +3,6 @@ import { maintenanceDb, standbysOf } from "../provision/index.js";
 import type { MeshNode, Topology } from "../topology/index.js";
 import { type CheckResult, fail, failWith, pass } from "./check.js";
 
-/** Replication lag a standby may have before doctor fails it. */
-const maxLagBytes = 64 * 1024 * 1024;
-
 /**
  * Every declared standby is a standby of the same system as its upstream and streams from it
  * within the lag bound; no slot that nobody uses holds WAL; synchronous_standby_names names
@@ -97,13 +94,16 @@ function checkStandby(
     );
   }
   const lag = stream.lagBytes ?? 0;
-  if (lag > maxLagBytes) {
+  const seconds = stream.replayLagSeconds ?? 0;
+  const bound = n.standby!.maxLag;
+  if (lag > bound.bytes || (bound.seconds !== undefined && seconds > bound.seconds)) {
+    const limit = `${bound.bytes} bytes${bound.seconds !== undefined ? ` or ${bound.seconds} s` : ""}`;
     return fail(
       "standby",
       n.name,
-      `${lag} bytes behind ${up}`,
-      `replay lags more than ${maxLagBytes} bytes`,
-      `check the load and disk of ${n.name}`,
+      `${lag} bytes and ${seconds} s behind ${up}`,
+      `replay lags more than the declared bound (maxLag: ${limit})`,
+      `check the load and disk of ${n.name}, or raise nodes.${n.name}.maxLag`,
     );
   }
   return pass(

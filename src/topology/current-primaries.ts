@@ -22,7 +22,14 @@ export function withCurrentPrimaries(
       if (n.name === group) {
         return freeze(
           n,
-          { upstream: current, sync: false, slot: slotName(group), role },
+          // The promoted node's own bound is the one the group declared for a standby there.
+          {
+            upstream: current,
+            sync: false,
+            slot: slotName(group),
+            role,
+            maxLag: promoted.standby!.maxLag,
+          },
           n.synchronous,
         );
       }

@@ -77,7 +77,7 @@ nodes:
         at: `${FILE}:4:5`,
         message: 'unknown key "hots" in nodes.a',
         expected:
-          "one of host, port, engine, capacity, managed, binaries, admin, settings, replicaOf, sync, slot, replicationRole, synchronous",
+          "one of host, port, engine, capacity, managed, binaries, admin, settings, replicaOf, sync, slot, maxLag, replicationRole, synchronous",
         hint: 'did you mean "host"?',
       },
     ]);
@@ -93,7 +93,7 @@ nodes:
         at: `${FILE}:3:20`,
         message: 'unknown key "colour" in nodes.a',
         expected:
-          "one of host, port, engine, capacity, managed, binaries, admin, settings, replicaOf, sync, slot, replicationRole, synchronous",
+          "one of host, port, engine, capacity, managed, binaries, admin, settings, replicaOf, sync, slot, maxLag, replicationRole, synchronous",
         hint: "remove it; `dbmesh schema` lists every key",
       },
     ]);

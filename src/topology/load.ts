@@ -86,6 +86,10 @@ function build(
           ? Object.freeze({
               upstream: n.replicaOf,
               sync: n.sync ?? false,
+              maxLag: Object.freeze({
+                bytes: n.maxLag?.bytes ?? 64 * 1024 * 1024,
+                seconds: n.maxLag?.seconds,
+              }),
               slot: n.slot === false ? undefined : n.slot === true ? slotName(name) : n.slot,
               role:
                 n.replicationRole ??

@@ -39,6 +39,8 @@ export interface StandbySpec {
   readonly slot: string | undefined;
   /** Role the standby connects as; resolved by validation. */
   readonly role: string;
+  /** Replay lag beyond which doctor fails the standby. */
+  readonly maxLag: { readonly bytes: number; readonly seconds: number | undefined };
 }
 
 export interface MeshRole {

@@ -72,6 +72,13 @@ export const nodeSchema = z
       .describe(
         "Standby: a physical replication slot on its upstream (true: named after the node)",
       ),
+    maxLag: z
+      .strictObject({
+        bytes: z.number().int().positive().optional(),
+        seconds: z.number().positive().optional(),
+      })
+      .optional()
+      .describe("Standby: doctor fails it beyond this replay lag (default 64 MiB, no time bound)"),
     replicationRole: name
       .optional()
       .describe(

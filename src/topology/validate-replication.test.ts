@@ -25,18 +25,20 @@ roles:
 
 describe("standbys in the topology file", () => {
   test("a chain resolves upstreams, slots, sync flags and the replication role", () => {
-    const t = parseTopology(file, base);
+    const t = parseTopology(file, base.replace("slot: false }", "slot: false, maxLag: { seconds: 5 } }"));
     assert.deepEqual(t.nodes.get("s1")?.standby, {
       upstream: "p",
       sync: true,
       slot: "s1",
       role: "rep",
+      maxLag: { bytes: 64 * 1024 * 1024, seconds: undefined },
     });
     assert.deepEqual(t.nodes.get("s2")?.standby, {
       upstream: "s1",
       sync: false,
       slot: undefined,
       role: "rep",
+      maxLag: { bytes: 64 * 1024 * 1024, seconds: 5 },
     });
     assert.equal(t.nodes.get("p")?.standby, undefined);
   });
