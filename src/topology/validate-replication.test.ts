@@ -25,7 +25,10 @@ roles:
 
 describe("standbys in the topology file", () => {
   test("a chain resolves upstreams, slots, sync flags and the replication role", () => {
-    const t = parseTopology(file, base.replace("slot: false }", "slot: false, maxLag: { seconds: 5 } }"));
+    const t = parseTopology(
+      file,
+      base.replace("slot: false }", "slot: false, maxLag: { seconds: 5 } }"),
+    );
     assert.deepEqual(t.nodes.get("s1")?.standby, {
       upstream: "p",
       sync: true,
