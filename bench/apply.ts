@@ -1,12 +1,4 @@
-// npm run bench:apply — time to bring a mesh up from nothing and time of a no-change apply, for
-// the scott example (2 nodes) and a 6-node ring, with the SQL round trips each made.
-// Both meshes run at once and the no-change rounds alternate between them, so the ratios
-// compare figures measured side by side in this run. Figures go to bench/results/apply.json.
-// A no-change apply that changes something, fails or reports a problem is a bug: the run
-// prints it and exits 1. Every node is stopped and purged at the end, also on error and SIGINT.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startNodes } from "../src/cli/commands/up-down.js";
 import { localNode, meshAccess } from "../src/cli/mesh.js";
@@ -25,6 +17,14 @@ import {
 import { planFromState } from "../src/provision/plan.js";
 import { freePorts, removeDir } from "../src/testing/index.js";
 import { loadTopology, type Topology } from "../src/topology/index.js";
+import {
+  BenchFailure,
+  checkInterrupt,
+  out,
+  runBenchmark,
+  uninterrupted,
+  writeResults,
+} from "./harness.js";
 import { type BenchMesh, ringMesh, scottMesh } from "./topologies.js";
 
 // initdb --no-sync: the new clusters' files are not fsynced. Benchmark data only.
@@ -32,9 +32,6 @@ process.env.DBMESH_FAST_INIT = "1";
 
 const ROUNDS = 10;
 const resultsFile = fileURLToPath(new URL("../../bench/results/apply.json", import.meta.url));
-
-class BenchFailure extends Error {}
-class Interrupted extends Error {}
 
 interface Running {
   readonly mesh: BenchMesh;
@@ -99,37 +96,14 @@ function cleanUp(): Promise<void> {
   return cleanup;
 }
 
-let interrupted = false;
-/** startNodes while it runs: an initdb is let finish so its node can be purged afterwards. */
-let starting: Promise<unknown> | undefined;
-
-/** Throws once SIGINT arrived, so the benchmark stops at its next step. */
-function checkInterrupt(): void {
-  if (interrupted) throw new Interrupted("interrupted");
-}
-
-process.on("SIGINT", () => {
-  if (interrupted) process.exit(130); // a second ^C: give up at once
-  interrupted = true;
-  process.stderr.write(
-    "\ninterrupted: finishing the node being initialised, then stopping and purging every node…\n",
-  );
-  void (async () => {
-    await starting?.catch(() => {});
-    await cleanUp();
-    process.exit(130);
-  })();
-});
-
 // ---------------------------------------------------------------- measuring
 
-/** Collects startNodes' lines, with the time each was written. */
-const quiet = (lines: string[], at: number[]): Output => ({
+/** Collects startNodes' lines. */
+const quiet = (lines: string[]): Output => ({
   json: false,
   line: (text) => {
     if (text === undefined) return;
     lines.push(text);
-    at.push(performance.now());
     // startNodes reports each node when it is up: stop there rather than init the next one.
     checkInterrupt();
   },
@@ -189,12 +163,9 @@ function checkPlanEmpty(r: Running, what: string, plan: Plan): void {
 async function upFromNothing(r: Running): Promise<Up> {
   const t = r.topology!;
   const startLines: string[] = [];
-  const lineAt: number[] = [];
-  const start = await timed(() => {
-    starting = startNodes(t, [...t.nodes.values()], quiet(startLines, lineAt));
-    return starting as Promise<number>;
-  });
-  starting = undefined;
+  const start = await timed(() =>
+    uninterrupted(startNodes(t, [...t.nodes.values()], quiet(startLines))),
+  );
   if (start.value !== 0)
     throw new BenchFailure(`${r.mesh.label}: nodes did not start:\n${startLines.join("\n")}`);
   checkInterrupt();
@@ -339,7 +310,6 @@ async function main(): Promise<number> {
   add(await ringMesh(ports.slice(2, 8)));
   for (const r of running) r.topology = loadTopology(r.mesh.file);
 
-  const out = (s = "") => process.stdout.write(`${s}\n`);
   out("dbmesh apply benchmark");
   out(
     `DBMESH_FAST_INIT=1: initdb runs with --no-sync (the new clusters are not fsynced; never for real data)`,
@@ -529,27 +499,8 @@ async function main(): Promise<number> {
     }),
     ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, round(v)])),
   };
-  mkdirSync(join(resultsFile, ".."), { recursive: true });
-  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-  out(`load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)}`);
-  out(`\nwrote ${resultsFile}`);
+  writeResults(resultsFile, results);
   return 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (e) {
-  code = interrupted || e instanceof Interrupted ? 130 : 1;
-  if (code === 130) {
-    // the SIGINT handler reports and cleans up
-  } else if (e instanceof BenchFailure) {
-    process.stderr.write(`\nBENCHMARK FOUND A BUG\n${e.message}\n`);
-  } else {
-    process.stderr.write(`\nbenchmark failed: ${(e as Error).stack ?? String(e)}\n`);
-  }
-} finally {
-  process.stdout.write("\nstopping and purging the benchmark nodes…\n");
-  await cleanUp();
-}
-process.exit(code);
+await runBenchmark({ main, cleanUp, cleaning: "stopping and purging the benchmark nodes…" });

@@ -13,7 +13,7 @@
 // The primary is stopped and purged and the temporary directory removed at the end, also on
 // error and SIGINT.
 import { type ChildProcess, spawn } from "node:child_process";
-import { constants, mkdirSync, writeFileSync } from "node:fs";
+import { constants } from "node:fs";
 import { access, chown, lstat, mkdir, readdir, readFile, statfs } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
@@ -40,6 +40,15 @@ import {
   tempDir,
   testNode,
 } from "../src/testing/index.js";
+import {
+  BenchFailure,
+  checkInterrupt,
+  Interrupted,
+  out,
+  runBenchmark,
+  uninterrupted,
+  writeResults,
+} from "./harness.js";
 
 const PG_PACKAGE = "postgresql-15";
 const PG_BIN = "/usr/lib/postgresql/15/bin";
@@ -65,9 +74,6 @@ const WITH_VERIFY = process.env.BENCH_VERIFY !== "0";
 
 const resultsFile = fileURLToPath(new URL("../../bench/results/basebackup.json", import.meta.url));
 
-class BenchFailure extends Error {}
-class Interrupted extends Error {}
-
 // ---------------------------------------------------------------- cleanup (finally and SIGINT)
 
 let dir: string | undefined;
@@ -76,8 +82,6 @@ let primary: LocalNode | undefined;
 let child: ChildProcess | undefined;
 /** Aborts a takeBaseBackup in flight (it then removes its .backup-tmp directory). */
 const abort = new AbortController();
-/** initNode/startNode while they run: let them finish so the node can be purged afterwards. */
-let starting: Promise<unknown> | undefined;
 let cleanup: Promise<void> | undefined;
 
 function cleanUp(): Promise<void> {
@@ -93,30 +97,7 @@ function cleanUp(): Promise<void> {
   return cleanup;
 }
 
-let interrupted = false;
-
-function checkInterrupt(): void {
-  if (interrupted) throw new Interrupted("interrupted");
-}
-
-process.on("SIGINT", () => {
-  if (interrupted) process.exit(130); // a second ^C: give up at once
-  interrupted = true;
-  process.stderr.write(
-    "\ninterrupted: stopping the backup, then stopping and purging the primary…\n",
-  );
-  abort.abort(new Interrupted("interrupted"));
-  child?.kill("SIGTERM");
-  void (async () => {
-    await starting?.catch(() => {});
-    await cleanUp();
-    process.exit(130);
-  })();
-});
-
 // ---------------------------------------------------------------- helpers
-
-const out = (s = "") => process.stdout.write(`${s}\n`);
 
 interface Ran {
   code: number | null;
@@ -403,14 +384,26 @@ async function runOurs(ctx: Context, sync: boolean): Promise<OursSample> {
   }
   const size = await measureAndRemove(dataDir);
   return {
+    ...measured(ms, size, client, serverCpuS),
+    archiveBytes: r.bytes,
+    manifestVerified: r.manifestVerified,
+  };
+}
+
+/** What both tools' samples report: time, size, throughput and CPU. */
+function measured(
+  ms: number,
+  size: { bytes: number; files: number },
+  client: { user: number; sys: number },
+  serverCpuS: number,
+) {
+  return {
     ms,
     ...size,
     mibPerSecond: mib(size.bytes) / (ms / 1000),
     clientCpuS: client.user + client.sys,
     clientSysS: client.sys,
     serverCpuS,
-    archiveBytes: r.bytes,
-    manifestVerified: r.manifestVerified,
   };
 }
 
@@ -467,12 +460,7 @@ async function runPg(ctx: Context, sync: boolean): Promise<PgSample> {
   }
   const size = await measureAndRemove(target);
   return {
-    ms,
-    ...size,
-    mibPerSecond: mib(size.bytes) / (ms / 1000),
-    clientCpuS: client.user + client.sys,
-    clientSysS: client.sys,
-    serverCpuS,
+    ...measured(ms, size, client, serverCpuS),
     verifyMs,
   };
 }
@@ -587,12 +575,12 @@ async function main(): Promise<number> {
   out(`load average (1 min) at start: ${loadBefore.toFixed(2)}`);
 
   out(`\ninitdb + start of the primary…`);
-  starting = (async () => {
-    await initNode(node);
-    await startNode(node);
-  })();
-  await starting;
-  starting = undefined;
+  await uninterrupted(
+    (async () => {
+      await initNode(node);
+      await startNode(node);
+    })(),
+  );
   checkInterrupt();
   const password = await adminPassword(node);
   const pid = (await nodeProcess(node)).pid;
@@ -728,27 +716,16 @@ async function main(): Promise<number> {
     })),
     aim: { ratio: 0.8, measured: round(first.ratio, 3), met: first.ratio >= 0.8 },
   };
-  mkdirSync(join(resultsFile, ".."), { recursive: true });
-  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-  out(`load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)}`);
-  out(`\nwrote ${resultsFile}`);
+  writeResults(resultsFile, results);
   return 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (e) {
-  code = interrupted || e instanceof Interrupted ? 130 : 1;
-  if (code === 130) {
-    // the SIGINT handler reports and cleans up
-  } else if (e instanceof BenchFailure) {
-    process.stderr.write(`\nbenchmark failed: ${e.message}\n`);
-  } else {
-    process.stderr.write(`\nbenchmark failed: ${(e as Error).stack ?? String(e)}\n`);
-  }
-} finally {
-  process.stdout.write("\nstopping and purging the primary, removing the temporary directory…\n");
-  await cleanUp();
-}
-process.exit(code);
+await runBenchmark({
+  main,
+  cleanUp,
+  onInterrupt: () => {
+    abort.abort(new Interrupted("interrupted"));
+    child?.kill("SIGTERM");
+  },
+  cleaning: "stopping and purging the primary, removing the temporary directory…",
+});

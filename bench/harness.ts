@@ -1,0 +1,82 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { dirname } from "node:path";
+
+// What every benchmark here shares: a run that always cleans up (also on ^C), a failure that
+// means the code under test is wrong, and results written beside the printed figures.
+
+/** The code under test misbehaved while being measured: a bug to report, not a timing. */
+export class BenchFailure extends Error {}
+export class Interrupted extends Error {}
+
+let interrupted = false;
+/** Work that must finish before cleaning up (e.g. an initdb, so its node can be purged). */
+let pending: Promise<unknown> | undefined;
+
+/** Throws once SIGINT arrived, so the benchmark stops at its next step. */
+export function checkInterrupt(): void {
+  if (interrupted) throw new Interrupted("interrupted");
+}
+
+/** Runs `work` letting an interrupt wait for it before cleaning up. */
+export async function uninterrupted<T>(work: Promise<T>): Promise<T> {
+  pending = work;
+  try {
+    return await work;
+  } finally {
+    pending = undefined;
+  }
+}
+
+export function out(s = ""): void {
+  process.stdout.write(`${s}\n`);
+}
+
+/** Writes the figures as JSON and says where, with the load the run ended under. */
+export function writeResults(file: string, results: unknown): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  out(`load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)}`);
+  out(`\nwrote ${file}`);
+}
+
+/**
+ * Runs a benchmark and exits with its code: 130 when interrupted, 1 when it failed. `cleanUp`
+ * runs in every case; a second ^C gives up at once.
+ */
+export async function runBenchmark(opts: {
+  main: () => Promise<number>;
+  cleanUp: () => Promise<void>;
+  /** Stops what is running right now (a backup, a child process) on ^C. */
+  onInterrupt?: () => void;
+  cleaning: string;
+}): Promise<never> {
+  process.on("SIGINT", () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write(`\ninterrupted: ${opts.cleaning}\n`);
+    opts.onInterrupt?.();
+    void (async () => {
+      await pending?.catch(() => {});
+      await opts.cleanUp();
+      process.exit(130);
+    })();
+  });
+  let code = 1;
+  try {
+    code = await opts.main();
+  } catch (e) {
+    code = interrupted || e instanceof Interrupted ? 130 : 1;
+    if (code === 130) {
+      // the SIGINT handler reports and cleans up
+    } else if (e instanceof BenchFailure) {
+      process.stderr.write(`\nbenchmark failed: ${e.message}\n`);
+    } else {
+      process.stderr.write(`\nbenchmark failed: ${(e as Error).stack ?? String(e)}\n`);
+    }
+  } finally {
+    out(`\n${opts.cleaning}`);
+    await opts.cleanUp();
+  }
+  process.exit(code);
+}
