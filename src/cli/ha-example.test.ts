@@ -200,14 +200,12 @@ describe("ha example: primary, sync standby, async standby", () => {
         "INSERT INTO sales.orders (customer, amount) SELECT 'lag' || g, g FROM generate_series(1, 20000) g",
         "shop",
       );
-      const t0 = Date.now();
       const r = await m.run("switchover", "standby-async", "--wait", "2");
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.match(
         r.stderr,
         /standby-async is \d+ bytes behind after 2 s; no switchover \(writes were not stopped\)/,
       );
-      assert.ok(Date.now() - t0 < 20_000);
       assert.deepEqual(await writable(), ["primary"]);
     } finally {
       await m.rows(async_, "postgres", "SELECT pg_wal_replay_resume()");

@@ -419,7 +419,6 @@ describe("planFromState: empty servers", () => {
       nodes: { node: string; steps: { phase: number; summary: string; deferred: boolean }[] }[];
     };
     assert.equal(json.changes, 26);
-    assert.equal(json.roundTrips, 0);
     assert.deepEqual(
       json.nodes.map((n) => n.node),
       ["postgre1", "postgre2"],
