@@ -1,15 +1,17 @@
-import { existsSync, readFileSync } from "node:fs";
-import { chmod, chown, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import {
   adminPassword,
   ensureServerUser,
+  hasData,
   type LocalNode,
   nodePaths,
   readHba,
   renderConf,
   renderHba,
   writeConfig,
+  writeFileAtomic,
 } from "../cluster/index.js";
 import { Connections, PgAdminError } from "../pgadmin/index.js";
 import {
@@ -92,7 +94,7 @@ export function localNode(t: Topology, node: MeshNode): LocalNode {
 
 /** A managed node whose data directory exists on this host. */
 function isCreated(t: Topology, node: MeshNode): boolean {
-  return existsSync(join(t.stateDir, node.name, "data", "PG_VERSION"));
+  return hasData({ stateDir: join(t.stateDir, node.name) });
 }
 
 /** The libpq password file a standby's walreceiver reads (owned by the server user, 0600). */
@@ -108,7 +110,7 @@ export async function adminCredentials(
   if (node.admin.password)
     return { user: node.admin.user, password: secret(t, node.admin.password) };
   const local = localNode(t, node);
-  if (!existsSync(join(nodePaths(local).dataDir, "PG_VERSION"))) {
+  if (!hasData(local)) {
     throw new PgAdminError(
       "unreachable",
       node.name,
@@ -174,10 +176,7 @@ function standbyPassfile(t: Topology, node: MeshNode) {
 /** A file only the server user may read (mode 0600, owned by it when dbmesh runs as root). */
 export async function writeServerFile(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  await writeFile(path, text, { mode: 0o600 });
-  await chmod(path, 0o600);
-  const user = await ensureServerUser();
-  if (user) await chown(path, user.uid, user.gid);
+  await writeFileAtomic(path, text, { mode: 0o600, owner: await ensureServerUser() });
 }
 
 export function meshAccess(t: Topology, prune: boolean): MeshAccess {

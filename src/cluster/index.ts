@@ -5,7 +5,7 @@ export { quoteConfValue, readHba, renderConf, writeConfig } from "./config-file.
 export { type HbaLine, renderHba } from "./hba-file.js";
 export { type InitResult, initNode } from "./init.js";
 export type { LocalNode } from "./local-node.js";
-export { type NodePaths, nodePaths } from "./paths.js";
+export { hasData, type NodePaths, nodePaths } from "./paths.js";
 export {
   type NodeProcess,
   nodeProcess,
@@ -17,3 +17,4 @@ export {
 export { ensureServerUser, type ServerUser } from "./server-user.js";
 export { dataSystemId } from "./system-id.js";
 export { tailLog } from "./tail-log.js";
+export { writeFileAtomic } from "./write-file-atomic.js";

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { ClusterError } from "./cluster-error.js";
@@ -46,7 +47,7 @@ export function nodePaths(node: LocalNode): NodePaths {
     });
   }
   const stateDir = resolve(node.stateDir);
-  const dataDir = join(stateDir, "data");
+  const dataDir = dataDirIn(stateDir);
   return {
     dataDir,
     logFile: join(stateDir, "postgres.log"),
@@ -54,4 +55,13 @@ export function nodePaths(node: LocalNode): NodePaths {
     socketDir: socketDirFor(stateDir).dir,
     confFile: join(dataDir, CONF_FILE_NAME),
   };
+}
+
+/** Whether a node's data directory has been initialised (it holds PG_VERSION). */
+export function hasData(node: Pick<LocalNode, "stateDir">): boolean {
+  return existsSync(join(dataDirIn(resolve(node.stateDir)), "PG_VERSION"));
+}
+
+function dataDirIn(stateDir: string): string {
+  return join(stateDir, "data");
 }

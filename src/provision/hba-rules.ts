@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import type { HbaLine } from "../pgadmin/index.js";
 import { hbaToken } from "../pgadmin/index.js";
-import { isLoopback, primaryOf, type Topology } from "../topology/index.js";
+import { isLoopback, type Topology } from "../topology/index.js";
 
 /**
  * The pg_hba.conf a node needs, least privilege: local and loopback lines for the admin role,
@@ -30,7 +30,14 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
     { type: "host", database: "all", user: admin, address: "::1/128", method: "scram-sha-256" },
   ];
   const seen = new Set<string>();
-  const add = (database: string, role: string, address: string, comment: string) => {
+  /** `database` is a name, or the keyword `replication` when `keyword` is set. */
+  const add = (
+    database: string,
+    role: string,
+    address: string,
+    comment: string,
+    keyword = false,
+  ) => {
     // An address gets a one-host mask; a host name stays as it is (pg_hba.conf matches it by
     // reverse and forward DNS lookup).
     const cidr =
@@ -42,7 +49,7 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
     seen.add(key);
     lines.push({
       type: "host",
-      database: hbaToken(database),
+      database: keyword ? database : hbaToken(database),
       user: hbaToken(role),
       address: cidr,
       method: "scram-sha-256",
@@ -51,8 +58,7 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
   };
   // Every node of a replication group (a primary and its standbys) gets the same lines: roles
   // and databases replicate, reads may go to any of them, and any of them may be promoted.
-  const group = primaryOf(t, nodeName);
-  const inGroup = (node: string) => primaryOf(t, node) === group;
+  const inGroup = (other: string) => t.nodes.get(other)?.group === node.group;
   for (const d of t.databases) {
     if (!inGroup(d.node)) continue;
     const owner = t.roles.get(d.owner);
@@ -75,19 +81,9 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
   // Each standby of the group streams WAL as its replication role, from its own address only.
   for (const n of t.nodes.values()) {
     const sb = n.standby;
-    if (!sb || n.name === nodeName || !inGroup(n.name)) continue;
-    const cidr = `${clientAddress(n.host)}/${clientAddress(n.host).includes(":") ? 128 : 32}`;
-    const key = `replication\0${sb.role}\0${cidr}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    lines.push({
-      type: "host",
-      database: "replication",
-      user: hbaToken(sb.role),
-      address: cidr,
-      method: "scram-sha-256",
-      comment: `standby ${n.name}`,
-    });
+    if (sb && n.name !== nodeName && inGroup(n.name)) {
+      add("replication", sb.role, clientAddress(n.host), `standby ${n.name}`, true);
+    }
   }
   return lines;
 }

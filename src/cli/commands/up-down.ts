@@ -5,6 +5,7 @@ import {
   dataSystemId,
   ensureServerUser,
   findBinaries,
+  hasData,
   initNode,
   isClusterError,
   nodePaths,
@@ -149,7 +150,7 @@ async function startOne(
   const ln = localNode(t, n);
   try {
     const dataDir = nodePaths(ln).dataDir;
-    if (n.standby && !existsSync(join(dataDir, "PG_VERSION"))) {
+    if (n.standby && !hasData(ln)) {
       return { ok: true, text: await createStandby(t, n, progress) };
     }
     if (n.standby && !existsSync(join(dataDir, "standby.signal"))) {
