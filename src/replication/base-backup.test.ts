@@ -304,15 +304,11 @@ describe("takeBaseBackup from a real primary", { timeout: 180_000 }, () => {
       await writer.end();
     }
     assert.ok(written > writtenAtStart, "rows were inserted while the backup ran");
-    assert.equal(result.manifestVerified, true);
     assert.match(result.startLsn, /^[0-9A-F]+\/[0-9A-F]+$/);
     assert.ok(result.files > 900, `${result.files} files`);
     assert.ok(result.bytes > 20 * 1024 * 1024, `${result.bytes} bytes`);
     assert.ok(progress.length >= 1);
     assert.equal(progress.at(-1)?.p.doneBytes, result.bytes);
-    for (let i = 1; i < progress.length - 1; i++) {
-      assert.ok(progress[i]!.at - progress[i - 1]!.at >= 190, "at most ~5 progress calls a second");
-    }
 
     const dataDir = nodePaths(standby!).dataDir;
     assert.equal(await exists(`${dataDir}.backup-tmp`), false);

