@@ -1,13 +1,7 @@
-import {
-  createHash,
-  createHmac,
-  pbkdf2,
-  pbkdf2Sync,
-  randomBytes,
-  timingSafeEqual,
-} from "node:crypto";
+import { pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
 import { saslprep } from "../protocol/saslprep.js";
+import { scramKeys } from "../protocol/scram-keys.js";
 
 // SCRAM-SHA-256 verifiers as stored in pg_authid.rolpassword:
 // SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> (RFC 5802, RFC 7677).
@@ -33,20 +27,12 @@ export async function scramMatches(verifier: string | null, password: string): P
   if (!m) return false;
   const salt = Buffer.from(m[2]!, "base64");
   const salted = await pbkdf2Async(saslprep(password), salt, Number(m[1]), 32, "sha256");
-  const { storedKey, serverKey } = keysFrom(salted);
+  const { storedKey, serverKey } = scramKeys(salted);
   const a = Buffer.concat([storedKey, serverKey]);
   const b = Buffer.concat([Buffer.from(m[3]!, "base64"), Buffer.from(m[4]!, "base64")]);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function keys(password: string, salt: Buffer, iter: number) {
-  return keysFrom(pbkdf2Sync(saslprep(password), salt, iter, 32, "sha256"));
-}
-
-function keysFrom(salted: Buffer) {
-  const clientKey = createHmac("sha256", salted).update("Client Key").digest();
-  return {
-    storedKey: createHash("sha256").update(clientKey).digest(),
-    serverKey: createHmac("sha256", salted).update("Server Key").digest(),
-  };
+  return scramKeys(pbkdf2Sync(saslprep(password), salt, iter, 32, "sha256"));
 }

@@ -38,5 +38,6 @@ export {
 export { isProtocolError, ProtocolError } from "./protocol-error.js";
 export { saslprep } from "./saslprep.js";
 export { ScramClient, type ScramClientOptions } from "./scram-client.js";
+export { scramKeys } from "./scram-keys.js";
 export type { FormatCode, TargetKind, TransactionStatus } from "./serialize.js";
 export * as serialize from "./serialize.js";

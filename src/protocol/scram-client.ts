@@ -1,9 +1,10 @@
 // SCRAM-SHA-256 client side, without channel binding (RFC 5802, RFC 7677).
 // https://www.postgresql.org/docs/17/sasl-authentication.html#SASL-SCRAM-SHA-256
 
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
 import { ProtocolError } from "./protocol-error.js";
 import { saslprep } from "./saslprep.js";
+import { scramKeys } from "./scram-keys.js";
 
 export interface ScramClientOptions {
   /** Client nonce; 18 random bytes in base64 (as libpq) unless given. Printable ASCII, no ','. */
@@ -106,8 +107,7 @@ export class ScramClient {
     }
 
     const salted = pbkdf2Sync(this.password, Buffer.from(salt, "base64"), iterations, 32, "sha256");
-    const clientKey = hmac(salted, "Client Key");
-    const storedKey = createHash("sha256").update(clientKey).digest();
+    const { clientKey, storedKey, serverKey } = scramKeys(salted);
     const withoutProof = `c=${CHANNEL_BINDING},r=${nonce}`;
     // AuthMessage = client-first-message-bare "," server-first-message "," client-final-without-proof
     const authMessage = Buffer.concat([
@@ -118,7 +118,7 @@ export class ScramClient {
     const clientSignature = hmac(storedKey, authMessage);
     const proof = Buffer.alloc(clientKey.length);
     for (let i = 0; i < proof.length; i++) proof[i] = clientKey[i]! ^ clientSignature[i]!;
-    this.serverSignature = hmac(hmac(salted, "Server Key"), authMessage);
+    this.serverSignature = hmac(serverKey, authMessage);
     this.state = "final-sent";
     return Buffer.from(`${withoutProof},p=${proof.toString("base64")}`);
   }

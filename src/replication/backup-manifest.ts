@@ -117,9 +117,10 @@ export function checkManifestChecksum(raw: Buffer, stated: string): void {
 
 /** Parses the manifest and checks its Manifest-Checksum; throws ManifestError. */
 export function parseBackupManifest(raw: Buffer): BackupManifest {
+  const json = raw.toString("utf8");
   let doc: Record<string, unknown>;
   try {
-    doc = record(JSON.parse(raw.toString("utf8")), "the manifest");
+    doc = record(JSON.parse(json), "the manifest");
   } catch (e) {
     if (e instanceof ManifestError) throw e;
     throw new ManifestError(`not valid JSON: ${(e as Error).message}`);
@@ -135,7 +136,7 @@ export function parseBackupManifest(raw: Buffer): BackupManifest {
   let systemId: string | null = null;
   if (version >= 2) {
     // JSON.parse rounds integers above 2^53, so the identifier is read from the text.
-    const m = /"System-Identifier"\s*:\s*([0-9]+)/.exec(raw.toString("utf8"));
+    const m = /"System-Identifier"\s*:\s*([0-9]+)/.exec(json);
     if (!m) throw new ManifestError("version 2 manifest has no System-Identifier");
     systemId = m[1]!;
   }

@@ -10,6 +10,7 @@ import {
   type TarHeader,
   TarType,
 } from "./tar-header.js";
+import { syncDirectory } from "./write-file-durable.js";
 
 export interface ExtractedFile {
   readonly size: number;
@@ -163,7 +164,7 @@ export class TarExtractor {
       if (this.failed) throw this.failure;
       if (this.sync) {
         const dirs = [...this.directories].map((d) => join(this.root, d));
-        for (const dir of [...dirs, this.root]) await syncDir(dir);
+        for (const dir of [...dirs, this.root]) await syncDirectory(dir);
       }
     } catch (e) {
       this.fail(e);
@@ -463,14 +464,5 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
       }
     }
     rest = next;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
