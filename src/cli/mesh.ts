@@ -21,11 +21,11 @@ import {
   type MeshAccess,
   passfileLine,
   replicationSettings,
-  secret,
 } from "../provision/index.js";
 import {
   loadTopology,
   type MeshNode,
+  secretValue,
   type Topology,
   withCurrentPrimaries,
 } from "../topology/index.js";
@@ -108,7 +108,7 @@ export async function adminCredentials(
   node: MeshNode,
 ): Promise<{ user: string; password: string }> {
   if (node.admin.password)
-    return { user: node.admin.user, password: secret(t, node.admin.password) };
+    return { user: node.admin.user, password: secretValue(t, node.admin.password) };
   const local = localNode(t, node);
   if (!hasData(local)) {
     throw new PgAdminError(
@@ -169,7 +169,7 @@ function standbyPassfile(t: Topology, node: MeshNode) {
   return {
     file: "replication.pgpass",
     path,
-    want: passfileLine(upstream, role.name, secret(t, role.password)),
+    want: passfileLine(upstream, role.name, secretValue(t, role.password)),
   };
 }
 

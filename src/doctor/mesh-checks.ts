@@ -8,8 +8,14 @@ import {
   qualified,
   setRole,
 } from "../pgadmin/index.js";
-import { clientAddress, maintenanceDb, secret } from "../provision/index.js";
-import type { MeshLink, MeshNode, MeshRole, Topology } from "../topology/index.js";
+import { clientAddress, maintenanceDb } from "../provision/index.js";
+import {
+  type MeshLink,
+  type MeshNode,
+  type MeshRole,
+  secretValue,
+  type Topology,
+} from "../topology/index.js";
 import { type CheckResult, fail, failWith, pass, timed } from "./check.js";
 import { firstMatch, type HbaRule } from "./hba-match.js";
 
@@ -68,7 +74,7 @@ export async function checkLogin(
         port: node.port,
         database,
         user: role.name,
-        password: secret(t, role.password),
+        password: secretValue(t, role.password),
       }),
     );
     await client.end();

@@ -15,14 +15,18 @@ export async function checkReplication(
 ): Promise<CheckResult[]> {
   const state = new Map<string, ReplicationState>();
   const results: CheckResult[] = [];
-  for (const n of t.nodes.values()) {
-    if (!up.has(n.name) || !(n.standby || standbysOf(t, n.name).length)) continue;
-    try {
-      state.set(n.name, await observeReplication(await conns.session(n.name, maintenanceDb)));
-    } catch (e) {
-      results.push(failWith("replication", n.name, "cannot read the replication state", e, ""));
-    }
-  }
+  const involved = [...t.nodes.values()].filter(
+    (n) => up.has(n.name) && (n.standby || standbysOf(t, n.name).length),
+  );
+  await Promise.all(
+    involved.map(async (n) => {
+      try {
+        state.set(n.name, await observeReplication(await conns.session(n.name, maintenanceDb)));
+      } catch (e) {
+        results.push(failWith("replication", n.name, "cannot read the replication state", e, ""));
+      }
+    }),
+  );
   for (const n of t.nodes.values()) {
     const mine = state.get(n.name);
     if (n.standby && mine) {
@@ -53,7 +57,7 @@ function checkStandby(
   upstream: ReplicationState | undefined,
 ): CheckResult {
   const up = n.standby!.upstream;
-  const reclone = `dbmesh down --node ${n.name} --purge && dbmesh up --node ${n.name}`;
+  const reclone = `dbmesh up --node ${n.name} --reclone`;
   if (mine.role !== "standby") {
     return fail(
       "standby",

@@ -30,7 +30,6 @@ export interface ObservedServer {
   availableExtensions: Set<string>;
   /** Physical replication slots. */
   slots: Set<string>;
-  inRecovery: boolean;
 }
 
 export interface ObservedColumn {
@@ -96,8 +95,7 @@ SELECT current_setting('server_version') AS version,
    FROM pg_database d WHERE NOT d.datistemplate) AS databases,
   (SELECT coalesce(json_agg(name), '[]') FROM pg_available_extensions) AS extensions,
   (SELECT coalesce(json_agg(slot_name), '[]') FROM pg_replication_slots
-   WHERE slot_type = 'physical') AS slots,
-  pg_is_in_recovery() AS "inRecovery"`;
+   WHERE slot_type = 'physical') AS slots`;
 
 export async function observeServer(s: Session): Promise<ObservedServer> {
   const [row] = await s.query<{
@@ -106,7 +104,6 @@ export async function observeServer(s: Session): Promise<ObservedServer> {
     databases: (Omit<ObservedDatabase, "seeds"> & { seeds: string | null })[];
     extensions: string[];
     slots: string[];
-    inRecovery: boolean;
   }>(serverSql);
   if (!row) throw new Error("catalog query returned no row");
   const seeds = (v: string | null): string[] => {
@@ -123,7 +120,6 @@ export async function observeServer(s: Session): Promise<ObservedServer> {
     databases: new Map(row.databases.map((d) => [d.name, { ...d, seeds: seeds(d.seeds) }])),
     availableExtensions: new Set(row.extensions),
     slots: new Set(row.slots),
-    inRecovery: row.inRecovery,
   };
 }
 

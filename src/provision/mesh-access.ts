@@ -1,5 +1,5 @@
 import type { Connections, HbaLine } from "../pgadmin/index.js";
-import { secretValue, type Topology } from "../topology/index.js";
+import type { Topology } from "../topology/index.js";
 
 /** The configuration files of a managed node, read and written by the cluster layer. */
 export interface ConfigFiles {
@@ -27,6 +27,3 @@ export interface MeshAccess {
 }
 
 export const maintenanceDb = "postgres";
-
-/** A secret reference's value (env:NAME or file:PATH relative to the topology file). */
-export const secret = secretValue;

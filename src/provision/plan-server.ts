@@ -14,9 +14,9 @@ import {
   type ObservedServer,
   scramMatches,
 } from "../pgadmin/index.js";
-import type { MeshNode } from "../topology/index.js";
+import { type MeshNode, secretValue } from "../topology/index.js";
 import { hbaRules } from "./hba-rules.js";
-import { type MeshAccess, maintenanceDb, secret } from "./mesh-access.js";
+import { type MeshAccess, maintenanceDb } from "./mesh-access.js";
 import { standbysOf } from "./replication-config.js";
 
 /**
@@ -44,15 +44,16 @@ export async function planServer(
     });
 
   const declaredRoles = [...t.roles.values()].filter((r) => r.nodes.includes(node.name));
+  const passwords = declaredRoles.map((r) => secretValue(t, r.password));
   const passwordOk = await Promise.all(
-    declaredRoles.map((r) =>
-      scramMatches(observed.roles.get(r.name)?.password ?? null, secret(t, r.password)),
+    declaredRoles.map((r, i) =>
+      scramMatches(observed.roles.get(r.name)?.password ?? null, passwords[i]!),
     ),
   );
   for (const [i, r] of declaredRoles.entries()) {
     const spec = {
       name: r.name,
-      password: secret(t, r.password),
+      password: passwords[i]!,
       createdb: r.createdb,
       connectionLimit: r.connectionLimit,
       replication: r.replication,

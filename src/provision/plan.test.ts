@@ -145,7 +145,6 @@ function emptyServer(): ObservedServer {
     ]),
     availableExtensions: new Set(["plpgsql", "dblink", "postgres_fdw"]),
     slots: new Set(),
-    inRecovery: false,
   };
 }
 

@@ -64,6 +64,7 @@ function build(
 ): Topology {
   const nodes = new Map<string, MeshNode>();
   for (const [name, n] of Object.entries(f.nodes)) {
+    const group = rootOf(f, name);
     nodes.set(
       name,
       Object.freeze({
@@ -81,7 +82,7 @@ function build(
             : undefined,
         }),
         settings: Object.freeze({ ...n.settings }),
-        group: rootOf(f, name),
+        group,
         standby: n.replicaOf
           ? Object.freeze({
               upstream: n.replicaOf,
@@ -94,7 +95,7 @@ function build(
               role:
                 n.replicationRole ??
                 Object.entries(f.roles).find(
-                  ([, r]) => r.replication && r.nodes.includes(rootOf(f, name)),
+                  ([, r]) => r.replication && r.nodes.includes(group),
                 )?.[0] ??
                 "",
             })

@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { purgeNode, stopNode } from "../../cluster/index.js";
@@ -7,7 +5,13 @@ import { observeReplication } from "../../pgadmin/index.js";
 import { maintenanceDb } from "../../provision/index.js";
 import { loadTopology } from "../../topology/index.js";
 import type { Args } from "../args.js";
-import { effectiveTopology, forgetPromotions, localNode, meshAccess } from "../mesh.js";
+import {
+  effectiveTopology,
+  forgetPromotions,
+  localNode,
+  meshAccess,
+  readPrimaries,
+} from "../mesh.js";
 import type { Output } from "../output.js";
 import { formatTable } from "../table.js";
 import { demoPasswords, runQuery } from "./demo.js";
@@ -24,7 +28,7 @@ const haFile = fileURLToPath(new URL("../../../../examples/ha/dbmesh.yaml", impo
 export async function haDemo(args: Args, out: Output): Promise<number> {
   const declared = loadTopology(haFile);
   // The demo starts from the declared roles: a previous run's promotion is wiped.
-  if (existsSync(join(declared.stateDir, "primaries.json"))) {
+  if (Object.keys(readPrimaries(declared)).length) {
     for (const n of declared.nodes.values()) await purgeNode(localNode(declared, n));
     await forgetPromotions(declared);
   }

@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 import { stopNode } from "../../cluster/index.js";
 import { runDoctor } from "../../doctor/index.js";
 import { connectAs } from "../../pgadmin/index.js";
-import { makePlan, secret, stepCount } from "../../provision/index.js";
-import { loadTopology, type Topology } from "../../topology/index.js";
+import { makePlan, stepCount } from "../../provision/index.js";
+import { loadTopology, secretValue, type Topology } from "../../topology/index.js";
 import { type Args, UsageError } from "../args.js";
 import { effectiveTopology, localNode, meshAccess } from "../mesh.js";
 import type { Output } from "../output.js";
@@ -132,7 +132,7 @@ export async function runQuery(
       port: node.port,
       database,
       user: q.role,
-      password: secret(t, role.password),
+      password: secretValue(t, role.password),
     });
     try {
       const r: unknown = await client.query({ text: q.sql, rowMode: "array" });

@@ -1,8 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import { ensureServerUser, nodePaths, startNode, writeConfig } from "../../cluster/index.js";
-import { passfileLine, secret } from "../../provision/index.js";
+import { passfileLine } from "../../provision/index.js";
 import { type BackupProgress, takeBaseBackup } from "../../replication/index.js";
-import type { MeshNode, Topology } from "../../topology/index.js";
+import { type MeshNode, secretValue, type Topology } from "../../topology/index.js";
 import { localNode, passfilePath, writeServerFile } from "../mesh.js";
 
 /**
@@ -17,7 +17,7 @@ export async function createStandby(
   const sb = n.standby!;
   const upstream = t.nodes.get(sb.upstream)!;
   const role = t.roles.get(sb.role)!;
-  const password = secret(t, role.password);
+  const password = secretValue(t, role.password);
   const ln = localNode(t, n);
   const user = await ensureServerUser();
   await mkdir(ln.stateDir, { recursive: true, mode: 0o755 });

@@ -16,9 +16,8 @@ import {
   stopNode,
 } from "../../cluster/index.js";
 import type { MeshAccess } from "../../provision/index.js";
-import { secret } from "../../provision/index.js";
 import { isReplicationError, ReplicationConnection } from "../../replication/index.js";
-import type { MeshNode, Topology } from "../../topology/index.js";
+import { type MeshNode, secretValue, type Topology } from "../../topology/index.js";
 import { type Args, UsageError } from "../args.js";
 import { loadFromArgs, localNode, meshAccess } from "../mesh.js";
 import type { Output } from "../output.js";
@@ -106,7 +105,7 @@ async function otherSystem(t: Topology, n: MeshNode): Promise<string | undefined
       host: upstream.host,
       port: upstream.port,
       user: role.name,
-      password: secret(t, role.password),
+      password: secretValue(t, role.password),
     }).catch(() => undefined);
     if (!conn) return undefined;
     try {
