@@ -36,7 +36,7 @@ export function planCopies(
   const into = copies.into;
   for (const t of copies.tables) {
     const name = `${into}.${t.table}`;
-    const found = lookupRemote(link, remote, t.schema, t.table);
+    const found = lookupRemote(link, "copies", remote, t.schema, t.table);
     if (found.kind === "problem") {
       problems.push(found.problem);
       continue;

@@ -26,7 +26,7 @@ export function planDblinkViews(
   const into = link.views.into;
   for (const t of link.views.tables) {
     const name = `${into}.${t.table}`;
-    const found = lookupRemote(link, remote, t.schema, t.table);
+    const found = lookupRemote(link, "views", remote, t.schema, t.table);
     if (found.kind === "problem") {
       problems.push(found.problem);
       continue;

@@ -31,18 +31,13 @@ export function planFdwImport(
   const wanted: ObservedRelation[] = [];
   if (imp.tables) {
     for (const table of imp.tables) {
-      const found = lookupRemote(link, remote, imp.schema, table);
+      const found = lookupRemote(link, "import", remote, imp.schema, table);
       if (found.kind === "problem") problems.push(found.problem);
       else if (found.kind === "deferred")
         return { steps: [linkStep(link, summary, [], true)], problems };
       else wanted.push(found.relation);
     }
   } else {
-    if (remote.error) {
-      const found = lookupRemote(link, remote, imp.schema, "*");
-      if (found.kind === "problem") problems.push(found.problem);
-      return { steps, problems };
-    }
     if (!remote.content || remote.pending)
       return { steps: [linkStep(link, summary, [], true)], problems };
     for (const r of remote.content.relations.values()) if (r.schema === imp.schema) wanted.push(r);

@@ -7,8 +7,6 @@ export interface RemoteCatalog {
   readonly content: ObservedDatabaseContent | undefined;
   /** Earlier steps of this apply will change the remote tables (database or seeds pending). */
   readonly pending: boolean;
-  /** Why the remote end could not be read, if it could not. */
-  readonly error: string | undefined;
 }
 
 export type Lookup =
@@ -19,21 +17,12 @@ export type Lookup =
 /** A remote table, or a problem naming it and the tables that do exist. */
 export function lookupRemote(
   link: MeshLink,
+  what: "import" | "views" | "copies",
   remote: RemoteCatalog,
   schema: string,
   table: string,
 ): Lookup {
   const where = `${link.to.node}/${link.to.database}`;
-  if (remote.error) {
-    return {
-      kind: "problem",
-      problem: {
-        node: link.from.node,
-        message: `links[${link.index}]: cannot read ${schema}.${table} on ${where}: ${remote.error}`,
-        hint: `bring ${link.to.node} up, then run apply again`,
-      },
-    };
-  }
   if (!remote.content) return { kind: "deferred" };
   const relation = remote.content.relations.get(`${schema}.${table}`);
   if (relation) return { kind: "found", relation };
@@ -46,7 +35,7 @@ export function lookupRemote(
     kind: "problem",
     problem: {
       node: link.from.node,
-      message: `links[${link.index}]: remote table ${schema}.${table} does not exist in ${where}`,
+      message: `links[${link.index}] ${what}: remote table ${schema}.${table} does not exist in ${where}`,
       hint: others.length
         ? `tables in ${schema} there: ${others.join(", ")}`
         : `schema ${schema} has no tables there; create the table or fix the name`,

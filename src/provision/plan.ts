@@ -37,10 +37,7 @@ export async function planFromState(
   );
   const add = (r: { steps: Step[]; problems: Problem[] }) => {
     for (const s of r.steps) byNode.get(s.node)?.steps.push(s);
-    for (const p of r.problems) {
-      const list = byNode.get(p.node)?.problems;
-      if (list && !list.some((q) => q.message === p.message)) list.push(p);
-    }
+    for (const p of r.problems) byNode.get(p.node)?.problems.push(p);
   };
   const linksFrom = (node: string, db: string) =>
     t.links.filter((l) => l.from.node === node && l.from.database === db);
@@ -119,6 +116,16 @@ export async function planFromState(
       if (access.prune) add({ steps: planPrune(t, db, have), problems: [] });
       for (const link of linksFrom(name, db.name)) {
         const remote = remoteCatalog(state, byNode, link.to.node, link.to.database);
+        if ("error" in remote) {
+          // One problem for the link, not one per table it exposes.
+          const problem = {
+            node: link.from.node,
+            message: `links[${link.index}]: cannot read ${link.to.node}/${link.to.database}: ${remote.error}`,
+            hint: `bring ${link.to.node} up, then run apply again`,
+          };
+          add({ steps: [], problems: [problem] });
+          continue;
+        }
         add(planDblinkViews(link, have, remote));
         add(planFdwImport(link, have, remote, access.prune));
         add(planCopies(link, have, remote));
@@ -135,17 +142,12 @@ function remoteCatalog(
   plans: Map<string, NodePlan>,
   node: string,
   database: string,
-): RemoteCatalog {
+): RemoteCatalog | { error: string } {
   const ns = state.get(node);
-  if (!ns?.server)
-    return {
-      content: undefined,
-      pending: false,
-      error: ns?.error?.message ?? `node ${node} is not in this plan`,
-    };
+  if (!ns?.server) return { error: ns?.error?.message ?? `node ${node} is not in this plan` };
   const content: ObservedDatabaseContent | undefined = ns.databases.get(database);
   const pending = (plans.get(node)?.steps ?? []).some(
     (s) => s.shapesTables && s.database === database,
   );
-  return { content, pending, error: undefined };
+  return { content, pending };
 }
