@@ -22,6 +22,7 @@ import {
   checkInterrupt,
   out,
   runBenchmark,
+  table,
   uninterrupted,
   writeResults,
 } from "./harness.js";
@@ -275,18 +276,6 @@ const trips = (s: Series) => {
   const hi = Math.max(...s.roundTrips);
   return lo === hi ? String(lo) : `${lo}-${hi}`;
 };
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
-        .join("   ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
 
 function summary(s: Series) {
   return {

@@ -46,6 +46,7 @@ import {
   Interrupted,
   out,
   runBenchmark,
+  table,
   uninterrupted,
   writeResults,
 } from "./harness.js";
@@ -187,18 +188,6 @@ const median = (xs: readonly number[]) => {
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const mib = (bytes: number) => bytes / MIB;
 const fmt = (x: number, digits = 1) => x.toFixed(digits);
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
-        .join("   ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
 
 // ---------------------------------------------------------------- PostgreSQL 15
 

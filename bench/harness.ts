@@ -80,3 +80,16 @@ export async function runBenchmark(opts: {
   }
   process.exit(code);
 }
+
+/** Rows as aligned columns: the first left-aligned, the figures right-aligned. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join("   ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
