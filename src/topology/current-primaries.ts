@@ -29,6 +29,7 @@ export function withCurrentPrimaries(
             slot: slotName(group),
             role,
             maxLag: promoted.standby!.maxLag,
+            onMismatch: promoted.standby!.onMismatch,
           },
           n.synchronous,
         );

@@ -6,6 +6,7 @@ export type {
   MeshLink,
   MeshNode,
   MeshRole,
+  MeshRouter,
   Position,
   RoleMapping,
   SecretRef,

@@ -6,11 +6,12 @@ import type {
   MeshLink,
   MeshNode,
   MeshRole,
+  MeshRouter,
   Position,
   TableRef,
   Topology,
 } from "./model.js";
-import { type TopologyFile, topologySchema } from "./schema.js";
+import { type RouterFile, type TopologyFile, topologySchema } from "./schema.js";
 import { TopologyError, type TopologyIssue } from "./topology-error.js";
 import { checkTopology } from "./validate.js";
 import { parseYaml } from "./yaml-source.js";
@@ -91,6 +92,7 @@ function build(
                 bytes: n.maxLag?.bytes ?? 64 * 1024 * 1024,
                 seconds: n.maxLag?.seconds,
               }),
+              onMismatch: n.onMismatch,
               slot: n.slot === false ? undefined : n.slot === true ? slotName(name) : n.slot,
               role:
                 n.replicationRole ??
@@ -176,8 +178,30 @@ function build(
     roles,
     databases: Object.freeze(databases),
     links: Object.freeze(links),
+    router: f.router ? buildRouter(f.router, dir) : undefined,
     positionOf,
   });
+}
+
+function buildRouter(r: RouterFile, dir: string): MeshRouter {
+  return Object.freeze({
+    ...splitHostPort(r.listen),
+    mode: r.mode,
+    poolSize: r.poolSize,
+    queueTimeout: r.queueTimeout,
+    readFromPrimary: r.readFromPrimary,
+    healthInterval: r.healthInterval,
+    maxMessage: r.maxMessage,
+    metrics: r.metrics ? splitHostPort(r.metrics) : undefined,
+    tls: r.tls
+      ? Object.freeze({ cert: resolve(dir, r.tls.cert), key: resolve(dir, r.tls.key) })
+      : undefined,
+  });
+}
+
+function splitHostPort(s: string): { host: string; port: number } {
+  const at = s.lastIndexOf(":");
+  return { host: s.slice(0, at), port: Number(s.slice(at + 1)) };
 }
 
 /** The primary at the top of a node's replicaOf chain (the node itself when it is no standby). */

@@ -41,6 +41,24 @@ export interface StandbySpec {
   readonly role: string;
   /** Replay lag beyond which doctor fails the standby. */
   readonly maxLag: { readonly bytes: number; readonly seconds: number | undefined };
+  /** What up/apply do with a standby found streaming from elsewhere or diverged. */
+  readonly onMismatch: "refuse" | "repoint" | "reclone";
+}
+
+export interface MeshRouter {
+  readonly host: string;
+  readonly port: number;
+  readonly mode: "transaction" | "session";
+  readonly poolSize: number;
+  /** Seconds. */
+  readonly queueTimeout: number;
+  readonly readFromPrimary: boolean;
+  /** Seconds. */
+  readonly healthInterval: number;
+  readonly maxMessage: number;
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
+  /** Absolute paths of the PEM files. */
+  readonly tls: { readonly cert: string; readonly key: string } | undefined;
 }
 
 export interface MeshRole {
@@ -115,6 +133,7 @@ export interface Topology {
   readonly roles: ReadonlyMap<string, MeshRole>;
   readonly databases: readonly MeshDatabase[];
   readonly links: readonly MeshLink[];
+  readonly router: MeshRouter | undefined;
   /** Position of a path in the file, e.g. `["links", 0, "to"]`. */
   positionOf(path: readonly (string | number)[]): Position | undefined;
 }

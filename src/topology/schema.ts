@@ -84,6 +84,12 @@ export const nodeSchema = z
       .describe(
         "Standby: the role it replicates as (default: the one role with replication: true)",
       ),
+    onMismatch: z
+      .enum(["refuse", "repoint", "reclone"])
+      .default("refuse")
+      .describe(
+        "Standby: what up/apply do when it streams from another upstream or has diverged (refuse: report and stop; repoint: rewrite primary_conninfo and restart when its history allows; reclone: rewind or re-clone it)",
+      ),
     synchronous: z
       .strictObject({
         mode: z.enum(["first", "any"]).default("first"),
@@ -177,6 +183,58 @@ export const linkSchema = z
   })
   .describe("A link from one database to another");
 
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, { message: "expected host:port" })
+  .refine((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, {
+    message: "port must be 1-65535",
+  })
+  .describe("host:port");
+
+export const routerSchema = z
+  .strictObject({
+    listen: hostPort.describe("Address clients connect to"),
+    mode: z
+      .enum(["transaction", "session"])
+      .default("transaction")
+      .describe("Pooling: a server connection per transaction or per client session"),
+    poolSize: z
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe("Server connections per node, database and role"),
+    queueTimeout: z
+      .number()
+      .positive()
+      .default(5)
+      .describe("Seconds a client waits for a server connection before an error"),
+    readFromPrimary: z
+      .boolean()
+      .default(false)
+      .describe("Send reads to the primary too, weighted by its capacity"),
+    healthInterval: z
+      .number()
+      .positive()
+      .default(1)
+      .describe("Seconds between health checks of each node"),
+    maxMessage: z
+      .number()
+      .int()
+      .min(1024)
+      .default(64 * 1024 * 1024)
+      .describe("Largest client message in bytes; larger ones close that client"),
+    metrics: hostPort.optional().describe("Address of the Prometheus metrics endpoint"),
+    tls: z
+      .strictObject({
+        cert: z.string().min(1).describe("PEM certificate file (relative to the topology file)"),
+        key: z.string().min(1).describe("PEM private key file"),
+      })
+      .optional()
+      .describe("TLS towards clients"),
+  })
+  .describe("The wire-protocol router (dbmesh serve)");
+
 export const topologySchema = z
   .strictObject({
     version: z.literal(1).describe("File format version"),
@@ -184,6 +242,7 @@ export const topologySchema = z
     roles: z.record(name, roleSchema).default({}),
     databases: z.record(name, databaseSchema).default({}),
     links: z.array(linkSchema).default([]),
+    router: routerSchema.optional(),
   })
   .describe("dbmesh topology");
 
@@ -193,6 +252,7 @@ export type NodeFile = z.output<typeof nodeSchema>;
 export type RoleFile = z.output<typeof roleSchema>;
 export type DatabaseFile = z.output<typeof databaseSchema>;
 export type LinkFile = z.output<typeof linkSchema>;
+export type RouterFile = z.output<typeof routerSchema>;
 
 export function jsonSchema(): unknown {
   return z.toJSONSchema(topologySchema, { io: "input", target: "draft-2020-12" });
