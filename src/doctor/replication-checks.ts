@@ -1,4 +1,9 @@
-import { type Connections, observeReplication, type ReplicationState } from "../pgadmin/index.js";
+import {
+  type Connections,
+  divergence,
+  observeReplication,
+  type ReplicationState,
+} from "../pgadmin/index.js";
 import { maintenanceDb, standbysOf } from "../provision/index.js";
 import type { MeshNode, Topology } from "../topology/index.js";
 import { type CheckResult, fail, failWith, pass } from "./check.js";
@@ -85,6 +90,16 @@ function checkStandby(
     );
   }
   const stream = upstream.standbys.find((s) => s.name === n.name);
+  const diverged = stream ? undefined : divergence(mine, upstream, up);
+  if (diverged) {
+    return fail(
+      "standby",
+      n.name,
+      `cannot follow ${up}`,
+      diverged,
+      `rebuild it from ${up}: ${reclone} (or set nodes.${n.name}.onMismatch: reclone)`,
+    );
+  }
   if (stream?.state !== "streaming") {
     const receiver = mine.receiver
       ? `walreceiver ${mine.receiver.status}${mine.receiver.sender ? ` from ${mine.receiver.sender}` : ""}`

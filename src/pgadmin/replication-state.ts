@@ -29,6 +29,10 @@ export interface ReplicationState {
   systemId: string;
   /** Current WAL position: written (primary) or replayed (standby). */
   lsn: string | null;
+  /** Furthest WAL this server has: flushed (primary), received or replayed (standby). */
+  position: string | null;
+  /** Contents of its newest timeline history file; null on timeline 1. */
+  history: string | null;
   /** Standby: where it streams from and whether it does. */
   receiver: { status: string; sender: string | null; slot: string | null } | null;
   standbys: StandbyState[];
@@ -51,6 +55,12 @@ SELECT CASE WHEN here.recovery THEN 'standby' ELSE 'primary' END AS role,
   END AS timeline,
   (SELECT system_identifier::text FROM pg_control_system()) AS "systemId",
   here.lsn::text AS lsn,
+  CASE WHEN here.recovery
+    THEN greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+    ELSE pg_current_wal_flush_lsn()
+  END::text AS position,
+  (SELECT pg_read_file('pg_wal/' || name) FROM pg_ls_waldir()
+   WHERE name ~ '^[0-9A-F]{8}.history$' ORDER BY name DESC LIMIT 1) AS history,
   current_setting('synchronous_standby_names') AS "syncNames",
   (SELECT json_build_object('status', status, 'sender', sender_host || ':' || sender_port, 'slot', slot_name)
    FROM pg_stat_wal_receiver) AS receiver,

@@ -41,8 +41,8 @@ export interface StandbySpec {
   readonly role: string;
   /** Replay lag beyond which doctor fails the standby. */
   readonly maxLag: { readonly bytes: number; readonly seconds: number | undefined };
-  /** What up/apply do with a standby found streaming from elsewhere or diverged. */
-  readonly onMismatch: "refuse" | "repoint" | "reclone";
+  /** What `up` does with a standby whose data cannot follow its upstream. */
+  readonly onMismatch: "refuse" | "reclone";
 }
 
 export interface MeshRouter {

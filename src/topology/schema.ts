@@ -85,10 +85,10 @@ export const nodeSchema = z
         "Standby: the role it replicates as (default: the one role with replication: true)",
       ),
     onMismatch: z
-      .enum(["refuse", "repoint", "reclone"])
+      .enum(["refuse", "reclone"])
       .default("refuse")
       .describe(
-        "Standby: what up/apply do when it streams from another upstream or has diverged (refuse: report and stop; repoint: rewrite primary_conninfo and restart when its history allows; reclone: rewind or re-clone it)",
+        "Standby: what `up` does when its data cannot follow the declared upstream (another timeline, or WAL the upstream never had): refuse (report it with the fix) or reclone (copy it again from the upstream). A standby that can follow is always repointed.",
       ),
     synchronous: z
       .strictObject({

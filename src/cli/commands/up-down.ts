@@ -15,7 +15,8 @@ import {
   startNode,
   stopNode,
 } from "../../cluster/index.js";
-import type { MeshAccess } from "../../provision/index.js";
+import { divergence, observeReplication } from "../../pgadmin/index.js";
+import { type MeshAccess, maintenanceDb } from "../../provision/index.js";
 import { isReplicationError, ReplicationConnection } from "../../replication/index.js";
 import { type MeshNode, secretValue, type Topology } from "../../topology/index.js";
 import { type Args, UsageError } from "../args.js";
@@ -73,20 +74,55 @@ export async function bringUp(
   const skip = new Set(standbys.map((n) => n.name));
   code = Math.max(code, await runApply({ ...access, skip }, out));
   if (!standbys.length) return code;
+  const failed = new Set<string>();
   for (const n of standbys) {
-    if (reclone) {
-      // A former primary (or a broken standby) is rebuilt from its upstream: its data goes.
-      const ln = localNode(t, n);
-      await stopNode(ln, { mode: "fast" });
-      await rm(nodePaths(ln).dataDir, { recursive: true, force: true });
-      out.line(`${n.name}: data directory removed, to be copied again from ${n.standby?.upstream}`);
+    if (reclone) await removeData(t, n, out);
+    let r = await startOne(t, n, (line) => out.line(line));
+    const why = r.ok && !r.created ? await cannotFollow(access, n) : undefined;
+    if (why && n.standby!.onMismatch === "reclone") {
+      out.line(`${n.name}: ${why}; copying it again (onMismatch: reclone)`);
+      await removeData(t, n, out);
+      r = await startOne(t, n, (line) => out.line(line));
+    } else if (why) {
+      r = {
+        ok: false,
+        created: false,
+        text: `${n.name}: FAILED cannot follow ${n.standby!.upstream}: ${why}; rebuild it: dbmesh up --node ${n.name} --reclone (or set nodes.${n.name}.onMismatch: reclone)`,
+      };
     }
-    const r = await startOne(t, n, (line) => out.line(line));
     out.line(r.text);
-    if (!r.ok) code = 1;
+    if (!r.ok) failed.add(n.name);
   }
+  if (failed.size) code = 1;
   out.line("apply:");
-  return Math.max(code, await runApply(access, out));
+  return Math.max(code, await runApply({ ...access, skip: failed }, out));
+}
+
+/** Stops a standby and removes its data, so that it is copied again from its upstream. */
+async function removeData(t: Topology, n: MeshNode, out: Output): Promise<void> {
+  const ln = localNode(t, n);
+  await stopNode(ln, { mode: "fast" });
+  await rm(nodePaths(ln).dataDir, { recursive: true, force: true });
+  out.line(`${n.name}: data directory removed, to be copied again from ${n.standby?.upstream}`);
+}
+
+/**
+ * Why a running standby's data cannot follow its declared upstream (it went past the point
+ * where the upstream's history left its timeline), or undefined when it can or either cannot
+ * be asked.
+ */
+async function cannotFollow(access: MeshAccess, n: MeshNode): Promise<string | undefined> {
+  const upstream = n.standby!.upstream;
+  try {
+    const [mine, theirs] = await Promise.all(
+      [n.name, upstream].map(async (name) =>
+        observeReplication(await access.connections.session(name, maintenanceDb)),
+      ),
+    );
+    return divergence(mine!, theirs!, upstream);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -141,33 +177,42 @@ export async function startNodes(
   return results.some((r) => !r.ok) ? 1 : 0;
 }
 
+interface Started {
+  ok: boolean;
+  /** A standby made just now from its upstream. */
+  created: boolean;
+  text: string;
+}
+
 async function startOne(
   t: Topology,
   n: MeshNode,
   progress: (line: string) => void,
-): Promise<{ ok: boolean; text: string }> {
+): Promise<Started> {
   const ln = localNode(t, n);
   try {
     const dataDir = nodePaths(ln).dataDir;
     if (n.standby && !hasData(ln)) {
-      return { ok: true, text: await createStandby(t, n, progress) };
+      return { ok: true, created: true, text: await createStandby(t, n, progress) };
     }
     if (n.standby && !existsSync(join(dataDir, "standby.signal"))) {
       // Started as it is, it would be a second writable primary.
       return {
         ok: false,
+        created: false,
         text: `${n.name}: FAILED it holds a primary's data, but it is a standby of ${n.standby.upstream} now; rebuild it: dbmesh up --node ${n.name} --reclone`,
       };
     }
     if (n.standby) {
       const mismatch = await otherSystem(t, n);
-      if (mismatch) return { ok: false, text: `${n.name}: FAILED ${mismatch}` };
+      if (mismatch) return { ok: false, created: false, text: `${n.name}: FAILED ${mismatch}` };
     }
     const bin = await findBinaries(n.binaries);
     const proc = await nodeProcess(ln);
     if (proc.running && proc.port !== undefined && proc.port !== n.port) {
       return {
         ok: false,
+        created: false,
         text: `${n.name}: FAILED the server is running on port ${proc.port}, but the file says ${n.port}; restart it: dbmesh down --node ${n.name} && dbmesh up --node ${n.name}`,
       };
     }
@@ -178,12 +223,18 @@ async function startOne(
     const what = `${created ? "initialised, " : ""}${started ? "started" : "already running"}`;
     return {
       ok: true,
+      created: false,
       text: `${n.name}: PostgreSQL ${bin.version} (${bin.source}) ${what} on ${n.host}:${n.port}`,
     };
   } catch (e) {
-    if (isReplicationError(e)) return { ok: false, text: `${n.name}: FAILED ${e.message}` };
+    if (isReplicationError(e))
+      return { ok: false, created: false, text: `${n.name}: FAILED ${e.message}` };
     if (!isClusterError(e)) throw e;
-    return { ok: false, text: `${n.name}: FAILED ${e.message}${e.detail ? `\n${e.detail}` : ""}` };
+    return {
+      ok: false,
+      created: false,
+      text: `${n.name}: FAILED ${e.message}${e.detail ? `\n${e.detail}` : ""}`,
+    };
   }
 }
 
