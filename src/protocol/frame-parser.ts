@@ -192,8 +192,11 @@ export class FrameParser {
       return length;
     }
     if (length < 4 || length > this.maxLength) {
+      // Too large is program_limit_exceeded (54000), so a peer can tell a bound it hit from a
+      // garbled stream (08P01).
       throw new ProtocolError(
         `invalid length ${length} of message type ${letter(code)} (allowed 4 to ${this.maxLength})`,
+        length > this.maxLength ? "54000" : "08P01",
       );
     }
     return length + 1;
