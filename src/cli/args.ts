@@ -73,6 +73,7 @@ usage: dbmesh [-f FILE] COMMAND [options]
   sql NODE[/DB] SQL [--json] run SQL on a node as its admin and print the result
   promote NODE              promote a standby (failover); repoint the other standbys
   switchover NODE [--wait S] planned swap: the standby becomes primary, the primary its standby
+  serve                     the router on router.listen (SIGHUP reloads, ^C stops)
   demo [--keep]             workflows 1-3 end to end on a local two-node mesh
   schema                    JSON Schema of the topology file
 

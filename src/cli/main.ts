@@ -8,6 +8,7 @@ import { demoCommand } from "./commands/demo.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { promoteCommand, switchoverCommand } from "./commands/failover.js";
 import { initCommand } from "./commands/init.js";
+import { serveCommand } from "./commands/serve.js";
 import { sqlCommand } from "./commands/sql.js";
 import { statusCommand } from "./commands/status.js";
 import { downCommand, upCommand } from "./commands/up-down.js";
@@ -27,6 +28,7 @@ const commands: Record<string, Command> = {
   demo: demoCommand,
   promote: promoteCommand,
   switchover: switchoverCommand,
+  serve: serveCommand,
   schema: () => {
     process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
     return 0;

@@ -45,7 +45,8 @@ export function effectiveTopology(t: Topology): Topology {
   return withCurrentPrimaries(t, readPrimaries(t));
 }
 
-function primariesFile(t: Topology): string {
+/** Where promotions are recorded: .dbmesh/primaries.json. */
+export function primariesFile(t: Topology): string {
   return join(t.stateDir, "primaries.json");
 }
 

@@ -1,0 +1,781 @@
+import { randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import {
+  FrameParser,
+  FrontendCode,
+  isProtocolError,
+  ProtocolError,
+  readParse,
+  readQuery,
+  readSaslInitialResponse,
+  readStartup,
+  ScramClient,
+  serialize,
+} from "../protocol/index.js";
+import { errorMessage, type RouterError, routerErrors, serverErrorMessage } from "./errors.js";
+import { Outbox } from "./outbox.js";
+import type { Pool, PoolWaiter } from "./pool.js";
+import type { Router } from "./router.js";
+import {
+  ADMIN_DATABASE,
+  type RoutedDatabase,
+  type RoutedNode,
+  type RoutedRole,
+} from "./router-config.js";
+import { ScramServer } from "./scram-server.js";
+import {
+  BIND,
+  CLOSE,
+  CLOSE_SYNTH,
+  type ConnectFailure,
+  DESCRIBE,
+  EXECUTE,
+  PARSE,
+  PARSE_SILENT,
+  PARSE_SYNTH,
+  QUERY,
+  type ServerConnection,
+  type ServerOwner,
+  SYNC,
+} from "./server-connection.js";
+import type { PreparedStatement } from "./statements.js";
+import {
+  acceptSsl,
+  negotiateProtocolVersion,
+  readyIdle,
+  refuseEncryption,
+  sqlLiteral,
+} from "./wire.js";
+
+// PostgreSQL's authentication_timeout default.
+const LOGIN_TIMEOUT_MS = 60_000;
+const ID_SHIFT = 4;
+const STATUS_IDLE = 0x49; // I
+const BYTE_S = 0x53; // 'S' in Describe/Close: a statement
+/** Startup parameters that are not settings. */
+const NOT_SETTINGS = new Set(["user", "database", "options", "replication"]);
+/**
+ * Reported parameters that describe the server or the login rather than the session, or that a
+ * standby and a primary report differently: never carried from client to server.
+ */
+const NOT_CARRIED = new Set([
+  "server_version",
+  "server_encoding",
+  "integer_datetimes",
+  "is_superuser",
+  "session_authorization",
+  "in_hot_standby",
+  "default_transaction_read_only",
+  "scram_iterations",
+]);
+
+type State = "startup" | "sasl-initial" | "sasl-final" | "login" | "ready" | "admin" | "closed";
+
+let nextClientId = 1;
+
+/**
+ * One client connection: the startup and SCRAM exchange, then its messages forwarded to server
+ * connections it borrows from pools (for its whole session, or per transaction).
+ */
+export class ClientSession implements ServerOwner, PoolWaiter {
+  readonly id = nextClientId++;
+  socket: Socket;
+  out: Outbox;
+  /** BackendKeyData the router gives the client; a CancelRequest must quote both. */
+  readonly pid: number;
+  readonly key: number;
+  readonly connectedAt = Date.now();
+  readonly address: string;
+  readonly port: number;
+  state: State = "startup";
+  user = "";
+  databaseKey = "";
+  applicationName = "";
+  database: RoutedDatabase | undefined;
+  role: RoutedRole | undefined;
+  /** The attached server connection, and the pool it came from. */
+  server: ServerConnection | undefined;
+  serverPool: Pool | undefined;
+  /** The pool the client is queued in. */
+  waitingPool: Pool | undefined;
+  waitTimer: NodeJS.Timeout | undefined;
+  /** Units of work (Query or Sync) sent, for SHOW STATS. */
+  requests = 0;
+  /** Settings the client's session has, to be carried to each server connection it uses. */
+  private readonly settings = new Map<string, string>();
+  private readonly startupSettings = new Map<string, string>();
+  private readonly parser: FrameParser;
+  private readonly transactionMode: boolean;
+  /** Frames received while no server connection is attached (or held back for another node). */
+  private held: Buffer[] = [];
+  /** Frames go to `held` until the attached connection is released, then to another node. */
+  private holding = false;
+  /** The next message starts a unit of work (after a Sync or a Query). */
+  private atGroupStart = true;
+  private readonly statements = new Map<string, PreparedStatement>();
+  private scram: ScramServer | undefined;
+  private authFailed = false;
+  private loginTimer: NodeJS.Timeout | undefined;
+  private lastPool: Pool | undefined;
+
+  constructor(
+    private readonly router: Router,
+    socket: Socket,
+  ) {
+    this.socket = socket;
+    this.out = new Outbox(socket);
+    this.address = socket.remoteAddress ?? "";
+    this.port = socket.remotePort ?? 0;
+    this.pid = router.nextPid();
+    this.key = randomBytes(4).readUInt32BE(0);
+    const config = router.config;
+    this.transactionMode = config.mode === "transaction";
+    this.parser = new FrameParser({ startup: true, maxLength: config.maxMessage });
+    socket.setNoDelay(true);
+    this.listen(socket);
+    this.loginTimer = setTimeout(() => this.fatal(routerErrors.loginTimeout()), LOGIN_TIMEOUT_MS);
+    this.loginTimer.unref();
+  }
+
+  /** Sends `e` and closes the client (FATAL), or just sends it (ERROR). */
+  fatal(e: RouterError): void {
+    if (this.state === "closed") return;
+    this.out.push(errorMessage(e));
+    this.flushOut();
+    this.close(true);
+  }
+
+  /** Closes the client; `graceful` lets pending output reach it first. */
+  close(graceful = false): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    clearTimeout(this.loginTimer);
+    if (this.waitingPool) {
+      this.waitingPool.dequeue(this);
+      this.waitingPool = undefined;
+    }
+    const server = this.server;
+    if (server) this.giveBack(server, true);
+    this.held.length = 0;
+    this.router.forget(this);
+    const socket = this.socket;
+    if (graceful && !socket.destroyed) {
+      socket.end();
+      setTimeout(() => socket.destroy(), 5000).unref();
+    } else socket.destroy();
+  }
+
+  flushOut(): boolean {
+    const ok = this.out.flush();
+    if (!ok && this.server) this.server.socket.pause();
+    return ok;
+  }
+
+  // ---- socket and framing ----------------------------------------------------------------
+
+  private listen(socket: Socket): void {
+    socket.on("data", this.onData);
+    socket.on("error", () => this.close());
+    socket.on("close", () => this.close());
+    socket.on("end", this.onEnd);
+    socket.on("drain", () => {
+      const s = this.server?.socket;
+      if (s?.isPaused()) s.resume();
+    });
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    try {
+      this.parser.parse(chunk, this.onMessage);
+    } catch (e) {
+      this.failed(e);
+      return;
+    }
+    this.server?.flush();
+    if (this.out.pending > 0) this.flushOut();
+  };
+
+  /** EOF from the client: inside a message it is a protocol violation, else a goodbye. */
+  private readonly onEnd = (): void => {
+    if (this.parser.buffered > 0 && this.state !== "closed") {
+      this.fatal(routerErrors.protocolViolation("unexpected EOF within message"));
+    } else this.close(true);
+  };
+
+  private failed(e: unknown): void {
+    if (isProtocolError(e)) {
+      if (e.code === "54000") this.fatal(routerErrors.messageTooLarge(e.message));
+      else if (e.code === "0A000") this.fatal(routerErrors.unsupported(e.message));
+      else this.fatal(routerErrors.protocolViolation(e.message));
+      return;
+    }
+    this.router.log(`client ${this.address}:${this.port}: ${(e as Error)?.stack ?? String(e)}`);
+    this.close();
+  }
+
+  private readonly onMessage = (code: number, body: Buffer, frame: Buffer): void => {
+    switch (this.state) {
+      case "ready":
+        this.readyFrame(code, body, frame);
+        return;
+      case "startup":
+        this.startup(body);
+        return;
+      case "sasl-initial":
+        this.saslInitial(code, body);
+        return;
+      case "sasl-final":
+        this.saslFinal(code, body);
+        return;
+      case "admin":
+        this.adminFrame(code, body);
+        return;
+      case "login":
+        // Messages sent before ReadyForQuery wait for it.
+        this.held.push(frame);
+        return;
+      case "closed":
+        return;
+    }
+  };
+
+  // ---- startup and authentication --------------------------------------------------------
+
+  private startup(body: Buffer): void {
+    const request = readStartup(body);
+    switch (request.kind) {
+      case "ssl": {
+        // Nothing may follow an SSLRequest before the answer (CVE-2021-23214).
+        if (this.parser.buffered > 0) {
+          throw routerErrorToThrow("unencrypted data after SSL request");
+        }
+        const tls = this.router.tlsContext;
+        if (tls === undefined || this.socket instanceof TLSSocket) {
+          this.socket.write(refuseEncryption);
+          this.parser.expectStartup();
+          return;
+        }
+        this.socket.write(acceptSsl);
+        this.parser.expectStartup();
+        this.upgrade(tls);
+        return;
+      }
+      case "gss":
+        this.socket.write(refuseEncryption);
+        this.parser.expectStartup();
+        return;
+      case "cancel":
+        this.router.cancel(request.pid, request.key);
+        this.close();
+        return;
+      case "startup":
+        break;
+    }
+    const params = request.params;
+    const unknownOptions = Object.keys(params).filter((k) => k.startsWith("_pq_."));
+    if (request.version.minor > 0 || unknownOptions.length > 0) {
+      this.out.push(negotiateProtocolVersion(unknownOptions));
+    }
+    const user = params.user ?? "";
+    if (user === "") {
+      this.fatal(routerErrors.noUser());
+      return;
+    }
+    if (params.replication !== undefined && params.replication !== "false") {
+      this.fatal(routerErrors.unsupported("the router does not pass replication connections"));
+      return;
+    }
+    this.user = user;
+    this.databaseKey = params.database || user;
+    this.applicationName = params.application_name ?? "";
+    for (const [name, value] of Object.entries(params)) {
+      if (!NOT_SETTINGS.has(name) && !name.startsWith("_pq_."))
+        this.startupSettings.set(name, value);
+    }
+    for (const [name, value] of parseOptions(params.options ?? "")) {
+      this.startupSettings.set(name, value);
+    }
+    const config = this.router.config;
+    const role = config.roles.get(user);
+    if (role === undefined) {
+      this.fatal(routerErrors.unknownRole(user));
+      return;
+    }
+    if (this.databaseKey !== ADMIN_DATABASE) {
+      const database = config.databases.get(this.databaseKey);
+      if (database === undefined) {
+        this.fatal(routerErrors.unknownDatabase(this.databaseKey, [...config.databases.keys()]));
+        return;
+      }
+      this.database = database;
+    }
+    this.role = role;
+    this.scram = new ScramServer(role.verifier);
+    this.out.push(serialize.authenticationSasl([ScramClient.mechanism]));
+    this.state = "sasl-initial";
+  }
+
+  private upgrade(context: import("node:tls").SecureContext): void {
+    const raw = this.socket;
+    raw.removeListener("data", this.onData);
+    raw.removeListener("end", this.onEnd);
+    const tls = new TLSSocket(raw, { isServer: true, secureContext: context });
+    this.socket = tls;
+    this.out = new Outbox(tls);
+    this.listen(tls);
+  }
+
+  private saslInitial(code: number, body: Buffer): void {
+    if (code !== FrontendCode.SASLInitialResponse) {
+      throw routerErrorToThrow(`expected SASL response, got message type ${code}`);
+    }
+    const { mechanism, data } = readSaslInitialResponse(body);
+    if (mechanism !== ScramClient.mechanism || data === null) {
+      throw routerErrorToThrow("client selected an invalid SASL authentication mechanism");
+    }
+    const step = this.scram!.first(data);
+    if (!step.ok) throw routerErrorToThrow(step.reason);
+    this.out.push(serialize.authenticationSaslContinue(step.data));
+    this.state = "sasl-final";
+  }
+
+  private saslFinal(code: number, body: Buffer): void {
+    if (code !== FrontendCode.SASLResponse) {
+      throw routerErrorToThrow(`expected SASL response, got message type ${code}`);
+    }
+    const step = this.scram!.final(body);
+    this.scram = undefined;
+    if (!step.ok || this.authFailed) {
+      this.authFailed = true;
+      this.fatal(routerErrors.authFailed(this.user));
+      return;
+    }
+    this.out.push(serialize.authenticationSaslFinal(step.data));
+    this.out.push(serialize.authenticationOk());
+    if (this.database === undefined) {
+      this.finishLogin(this.router.adminParameters());
+      this.state = "admin";
+      return;
+    }
+    // The first server connection tells the server's parameters; later logins reuse them.
+    const pool = this.poolFor(this.database.primary);
+    if (this.transactionMode && pool.serverParams) {
+      this.finishLogin(pool.serverParams);
+      return;
+    }
+    this.state = "login";
+    const server = pool.take();
+    if (server) this.loginGranted(server, pool);
+    else {
+      this.waitingPool = pool;
+      pool.wait(this);
+    }
+  }
+
+  private loginGranted(server: ServerConnection, pool: Pool): void {
+    this.finishLogin(pool.serverParams ?? server.params);
+    if (this.transactionMode) pool.release(server);
+    else this.attach(server, pool);
+    const held = this.takeHeld();
+    for (const frame of held) this.readyFrame(frame[0]!, frame.subarray(5), frame);
+    this.server?.flush();
+  }
+
+  /** ParameterStatus of each reported setting (the client's own where it set one), then ready. */
+  private finishLogin(serverParams: ReadonlyMap<string, string>): void {
+    for (const [name, value] of serverParams) {
+      const mine = this.startupSettings.get(name);
+      const v = NOT_CARRIED.has(name) ? value : (mine ?? value);
+      this.out.push(serialize.parameterStatus(name, v));
+      if (!NOT_CARRIED.has(name)) this.settings.set(name, v);
+    }
+    for (const [name, value] of this.startupSettings) {
+      if (!serverParams.has(name)) this.settings.set(name, value);
+    }
+    this.out.push(serialize.backendKeyData(this.pid, this.key));
+    this.out.push(readyIdle);
+    this.state = "ready";
+    clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
+    this.flushOut();
+  }
+
+  // ---- pools -------------------------------------------------------------------------------
+
+  private poolFor(node: RoutedNode): Pool {
+    const last = this.lastPool;
+    if (last !== undefined && last.node === node.name) return last;
+    const pool = this.router.pool(node.name, this.database!, this.role!.name);
+    this.lastPool = pool;
+    return pool;
+  }
+
+  granted(server: ServerConnection): void {
+    const pool = this.waitingPool!;
+    this.waitingPool = undefined;
+    if (this.state === "login") {
+      this.loginGranted(server, pool);
+      return;
+    }
+    this.attach(server, pool);
+    server.flush();
+  }
+
+  refused(failure: RouterError | ConnectFailure): void {
+    const pool = this.waitingPool;
+    this.waitingPool = undefined;
+    const message = failureMessage(failure, pool?.node ?? "");
+    if (this.state === "login" || !this.transactionMode) {
+      this.out.push(message);
+      this.flushOut();
+      this.close(true);
+      return;
+    }
+    // The first unit of work waiting gets the error and its ReadyForQuery; the rest retry.
+    this.out.push(message);
+    const held = this.held;
+    let i = 0;
+    let ended = false;
+    while (i < held.length && !ended) {
+      const code = held[i]![0];
+      ended = code === FrontendCode.Sync || code === FrontendCode.Query;
+      i++;
+    }
+    if (ended) this.out.push(readyIdle);
+    held.splice(0, i);
+    this.flushOut();
+    if (held.length > 0) this.acquireForHeld();
+  }
+
+  /**
+   * Borrows a server connection for the unit of work `first` starts: returns it when one was
+   * free, else queues the client (then `first` must be held).
+   */
+  private acquire(first: Buffer): ServerConnection | undefined {
+    const database = this.database!;
+    const routing = this.router.routing;
+    const node =
+      routing === undefined
+        ? database.primary
+        : routing.choose({
+            database,
+            role: this.role!.name,
+            statement: this.statementOf(first[0]!, first.subarray(5)),
+          });
+    const pool = this.poolFor(node);
+    const server = pool.take();
+    if (server) this.attach(server, pool);
+    else {
+      this.waitingPool = pool;
+      pool.wait(this);
+    }
+    return server;
+  }
+
+  /** Borrows a connection for the first held frame and forwards what it can. */
+  private acquireForHeld(): void {
+    const held = this.takeHeld();
+    for (const frame of held) this.readyFrame(frame[0]!, frame.subarray(5), frame);
+    this.server?.flush();
+  }
+
+  private attach(server: ServerConnection, pool: Pool): void {
+    this.server = server;
+    this.serverPool = pool;
+    server.owner = this;
+    this.holding = false;
+    this.atGroupStart = true;
+    this.carrySettings(server);
+    if (this.held.length === 0) return;
+    const held = this.takeHeld();
+    for (const frame of held) this.readyFrame(frame[0]!, frame.subarray(5), frame);
+  }
+
+  private takeHeld(): Buffer[] {
+    const held = this.held;
+    this.held = [];
+    return held;
+  }
+
+  /** Makes the server's settings the client's: one silent query when any differ. */
+  private carrySettings(server: ServerConnection): void {
+    let sql = "";
+    for (const [name, value] of this.settings) {
+      if (server.params.get(name) === value) continue;
+      sql += `${sql === "" ? "SELECT " : ", "}pg_catalog.set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, false)`;
+      server.params.set(name, value);
+    }
+    if (sql !== "") server.sendSilent(sql);
+  }
+
+  parameterChanged(name: string, value: string): void {
+    if (!NOT_CARRIED.has(name)) this.settings.set(name, value);
+  }
+
+  /** Returns the attached connection: reset and pooled when it is clean, else closed. */
+  private giveBack(server: ServerConnection, clientGone: boolean): void {
+    const pool = this.serverPool!;
+    this.server = undefined;
+    this.serverPool = undefined;
+    server.owner = undefined;
+    if (server.socket.isPaused()) server.socket.resume();
+    if (this.socket.isPaused() && !clientGone) this.socket.resume();
+    if (!server.reusable) {
+      server.close();
+      return;
+    }
+    if (this.transactionMode) {
+      pool.release(server);
+      return;
+    }
+    // Session mode: the next client must not see this one's settings, statements or locks.
+    server.runQuiet("DISCARD ALL", (ok) => {
+      server.prepared.clear();
+      server.forgetUnreported();
+      if (ok) pool.release(server);
+      else server.close();
+    });
+  }
+
+  serverIdle(server: ServerConnection): void {
+    if (!this.transactionMode || this.server !== server) return;
+    this.giveBack(server, false);
+    if (this.held.length > 0 && !this.waitingPool) this.acquireForHeld();
+  }
+
+  serverLost(server: ServerConnection, groups: number, errorSent: boolean): void {
+    if (this.server !== server) return;
+    this.server = undefined;
+    this.serverPool = undefined;
+    const node = server.target.node;
+    if (!this.transactionMode || server.status !== STATUS_IDLE) {
+      // The session or the transaction is gone with it: the client must know and reconnect.
+      this.fatal(routerErrors.serverLost(node, true));
+      return;
+    }
+    // A statement outside a transaction: it failed, the client's next one gets a new connection.
+    const lost = errorMessage(routerErrors.serverLost(node, false));
+    if (groups === 0 && !errorSent) this.out.push(lost);
+    for (let i = 0; i < groups; i++) {
+      if (i > 0 || !errorSent) this.out.push(lost);
+      this.out.push(readyIdle);
+    }
+    this.flushOut();
+    if (this.held.length > 0 && !this.waitingPool) this.acquireForHeld();
+  }
+
+  // ---- the data path -----------------------------------------------------------------------
+
+  private readyFrame(code: number, body: Buffer, frame: Buffer): void {
+    if (code === FrontendCode.Terminate) {
+      this.close(true);
+      return;
+    }
+    let server = this.server;
+    if (server === undefined && this.held.length === 0 && this.waitingPool === undefined) {
+      // A unit of work starts: borrow a connection; `frame` waits only if none is free.
+      server = this.acquire(frame);
+    }
+    if (server === undefined || this.holding) {
+      this.held.push(frame);
+      return;
+    }
+    if (this.transactionMode) this.forward(server, code, body, frame);
+    else server.sendUntracked(frame);
+  }
+
+  /** Transaction mode: forwards one frame and records what it expects back. */
+  private forward(server: ServerConnection, code: number, body: Buffer, frame: Buffer): void {
+    if (
+      this.atGroupStart &&
+      this.router.routing !== undefined &&
+      !this.staysOn(server, code, body)
+    ) {
+      // A statement this node must not run follows a finished one: it waits for the release.
+      this.holding = true;
+      this.held.push(frame);
+      return;
+    }
+    switch (code) {
+      case FrontendCode.Query:
+      case FrontendCode.FunctionCall:
+        server.send(frame, QUERY);
+        this.requests++;
+        this.atGroupStart = true;
+        return;
+      case FrontendCode.Sync:
+        server.send(frame, SYNC);
+        this.requests++;
+        this.atGroupStart = true;
+        return;
+      case FrontendCode.Parse:
+        if (body[0] === 0) server.send(frame, PARSE);
+        else this.parseNamed(server, body);
+        break;
+      case FrontendCode.Bind: {
+        const portalEnd = body.indexOf(0);
+        if (body[portalEnd + 1] === 0) server.send(frame, BIND);
+        else this.bindNamed(server, body, frame, portalEnd);
+        break;
+      }
+      case FrontendCode.Execute:
+        server.send(frame, EXECUTE);
+        break;
+      case FrontendCode.Describe:
+        if (body[0] === BYTE_S && body[1] !== 0) this.describeNamed(server, body, frame);
+        else server.send(frame, DESCRIBE);
+        break;
+      case FrontendCode.Close:
+        if (body[0] === BYTE_S && body[1] !== 0) {
+          // Kept on the server for the next client that prepares the same text.
+          this.statements.delete(body.toString("utf8", 1, body.length - 1));
+          server.synthesize(CLOSE_SYNTH);
+        } else server.send(frame, CLOSE);
+        break;
+      default:
+        // Flush, CopyData, CopyDone, CopyFail: nothing comes back for them.
+        server.sendUntracked(frame);
+    }
+    this.atGroupStart = false;
+  }
+
+  /** Whether the unit of work a message starts may run on the attached (non-primary) node. */
+  private staysOn(server: ServerConnection, code: number, body: Buffer): boolean {
+    const database = this.database!;
+    if (server.target.node === database.primary.name) return true;
+    return this.router.routing!.allows(
+      { database, role: this.role!.name, statement: this.statementOf(code, body) },
+      server.target.node,
+    );
+  }
+
+  /** The SQL a message runs: a Query's text, a Parse's, or that of the statement a Bind names. */
+  private statementOf(code: number, body: Buffer): string {
+    switch (code) {
+      case FrontendCode.Query:
+        return readQuery(body);
+      case FrontendCode.Parse:
+        return readParse(body).sql;
+      case FrontendCode.Bind: {
+        const start = body.indexOf(0) + 1;
+        const end = body.indexOf(0, start);
+        if (start === 0 || end <= start) return "";
+        return this.statements.get(body.toString("utf8", start, end))?.sql ?? "";
+      }
+      default:
+        return "";
+    }
+  }
+
+  private parseNamed(server: ServerConnection, body: Buffer): void {
+    const { name, sql, paramTypes } = readParse(body);
+    const statement = this.router.statements.get(sql, paramTypes);
+    this.statements.set(name, statement);
+    if (server.prepared.has(statement.id)) {
+      server.synthesize(PARSE_SYNTH);
+      return;
+    }
+    server.send(statement.parse, PARSE | (statement.id << ID_SHIFT));
+    server.prepared.add(statement.id);
+  }
+
+  /** Prepares `statement` on `server` first if it does not have it; its ParseComplete is swallowed. */
+  private ensurePrepared(server: ServerConnection, statement: PreparedStatement): void {
+    if (server.prepared.has(statement.id)) return;
+    server.send(statement.parse, PARSE_SILENT | (statement.id << ID_SHIFT));
+    server.prepared.add(statement.id);
+  }
+
+  private bindNamed(
+    server: ServerConnection,
+    body: Buffer,
+    frame: Buffer,
+    portalEnd: number,
+  ): void {
+    const nameEnd = body.indexOf(0, portalEnd + 1);
+    const statement =
+      nameEnd === -1
+        ? undefined
+        : this.statements.get(body.toString("utf8", portalEnd + 1, nameEnd));
+    if (statement === undefined) {
+      // Unknown here: the server answers 26000 (invalid_sql_statement_name).
+      server.send(frame, BIND);
+      return;
+    }
+    this.ensurePrepared(server, statement);
+    // Type byte, length, portal name, then the server-side statement name and the rest.
+    const name = statement.serverName;
+    const rest = body.length - nameEnd - 1;
+    const out = Buffer.allocUnsafe(5 + portalEnd + 1 + name.length + rest);
+    out[0] = FrontendCode.Bind;
+    out.writeInt32BE(out.length - 1, 1);
+    body.copy(out, 5, 0, portalEnd + 1);
+    name.copy(out, 5 + portalEnd + 1);
+    body.copy(out, 5 + portalEnd + 1 + name.length, nameEnd + 1);
+    server.send(out, BIND);
+  }
+
+  private describeNamed(server: ServerConnection, body: Buffer, frame: Buffer): void {
+    const statement = this.statements.get(body.toString("utf8", 1, body.length - 1));
+    if (statement === undefined) {
+      server.send(frame, DESCRIBE);
+      return;
+    }
+    this.ensurePrepared(server, statement);
+    const name = statement.serverName;
+    const out = Buffer.allocUnsafe(6 + name.length);
+    out[0] = FrontendCode.Describe;
+    out.writeInt32BE(out.length - 1, 1);
+    out[5] = BYTE_S;
+    name.copy(out, 6);
+    server.send(out, DESCRIBE);
+  }
+
+  // ---- admin console -----------------------------------------------------------------------
+
+  private adminFrame(code: number, body: Buffer): void {
+    if (code === FrontendCode.Terminate) {
+      this.close(true);
+      return;
+    }
+    if (code === FrontendCode.Query) {
+      for (const m of this.router.admin(readQuery(body))) this.out.push(m);
+      this.out.push(readyIdle);
+      return;
+    }
+    if (code === FrontendCode.Sync) {
+      this.out.push(errorMessage(routerErrors.adminSyntax("the extended query protocol")));
+      this.out.push(readyIdle);
+    }
+    // Other extended-protocol messages are ignored until their Sync, as after an error.
+  }
+}
+
+/** The settings in a startup `options` value: -c name=value and --name=value. */
+function parseOptions(options: string): [string, string][] {
+  const out: [string, string][] = [];
+  // Words are separated by spaces; a backslash escapes the next character.
+  const words = options.match(/(?:\\.|[^\s\\])+/g)?.map((w) => w.replace(/\\(.)/g, "$1")) ?? [];
+  for (let i = 0; i < words.length; i++) {
+    let w = words[i]!;
+    if (w === "-c") w = words[++i] ?? "";
+    else if (w.startsWith("-c")) w = w.slice(2);
+    else if (w.startsWith("--")) w = w.slice(2);
+    else continue;
+    const eq = w.indexOf("=");
+    if (eq > 0) out.push([w.slice(0, eq).replace(/-/g, "_"), w.slice(eq + 1)]);
+  }
+  return out;
+}
+
+function failureMessage(failure: RouterError | ConnectFailure, node: string): Buffer {
+  if ("severity" in failure) return errorMessage(failure);
+  if (failure.kind === "server") return serverErrorMessage(failure.fields);
+  return errorMessage(routerErrors.serverUnreachable(node, failure.message));
+}
+
+/** A protocol violation thrown from a message handler; the parser's caller answers 08P01. */
+function routerErrorToThrow(message: string): Error {
+  return new ProtocolError(message);
+}

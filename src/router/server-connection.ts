@@ -1,0 +1,456 @@
+import { createHash } from "node:crypto";
+import { connect, type Socket } from "node:net";
+import {
+  BackendCode,
+  type ErrorFields,
+  FrameParser,
+  isProtocolError,
+  readAuthentication,
+  readBackendKeyData,
+  readErrorFields,
+  readParameterStatus,
+  ScramClient,
+  serialize,
+} from "../protocol/index.js";
+import { Outbox } from "./outbox.js";
+import { closeComplete, parseComplete } from "./wire.js";
+
+/** Where a server connection logs in: a node, a database on it, a role and its password. */
+export interface ServerTarget {
+  readonly node: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+/** Why a server connection could not be opened: the server's own error, or a socket failure. */
+export type ConnectFailure =
+  | { readonly kind: "server"; readonly fields: ErrorFields }
+  | { readonly kind: "socket"; readonly message: string };
+
+/** The client session a server connection is lent to, as the connection sees it. */
+export interface ServerOwner {
+  /** The client's outgoing messages. */
+  readonly out: Outbox;
+  /** The client's socket, paused while the server cannot take more. */
+  readonly socket: Socket;
+  /** Writes the client's outbox; false when the client's socket buffer is full. */
+  flushOut(): boolean;
+  /** A reported parameter changed on the server because the client set it. */
+  parameterChanged(name: string, value: string): void;
+  /** The server is idle outside a transaction with nothing in flight (end of a read). */
+  serverIdle(server: ServerConnection): void;
+  /** The connection broke; `groups` is the number of Syncs/Queries left unanswered. */
+  serverLost(server: ServerConnection, groups: number, errorSent: boolean): void;
+}
+
+// What each message sent to the server expects back, kept in order so that responses the router
+// swallows or makes up land at the right place. An entry is a kind in the low 4 bits and, for
+// statements, the router-wide statement id above them.
+// https://www.postgresql.org/docs/17/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
+/** Query or FunctionCall: everything up to and including ReadyForQuery. */
+export const QUERY = 1;
+/** Parse: ParseComplete. */
+export const PARSE = 2;
+/** A Parse the router injected to prepare a statement lazily: its ParseComplete is swallowed. */
+export const PARSE_SILENT = 3;
+/** A Parse the server already had: the router answers ParseComplete itself, in order. */
+export const PARSE_SYNTH = 4;
+export const BIND = 5;
+/** Describe: RowDescription or NoData (after a ParameterDescription for a statement). */
+export const DESCRIBE = 6;
+/** Execute: CommandComplete, EmptyQueryResponse or PortalSuspended. */
+export const EXECUTE = 7;
+export const CLOSE = 8;
+/** Close of a named statement: kept on the server, the router answers CloseComplete. */
+export const CLOSE_SYNTH = 9;
+export const SYNC = 10;
+/** A Query the router runs for itself (parameter sync, reset): everything swallowed. */
+export const QUERY_SILENT = 11;
+
+const KIND_MASK = 0xf;
+const ID_SHIFT = 4;
+const STATUS_IDLE = 0x49; // I
+
+let nextServerId = 1;
+
+/**
+ * One connection from the router to a node, logged in as a role. Frames from the server are
+ * forwarded untouched to the client it is lent to; only ReadyForQuery, ParameterStatus,
+ * ErrorResponse and the completions of tracked requests are looked at.
+ */
+export class ServerConnection {
+  readonly id = nextServerId++;
+  readonly socket: Socket;
+  readonly out: Outbox;
+  /** Reported parameters (ParameterStatus), and those the router set that are not reported. */
+  readonly params = new Map<string, string>();
+  /** Names the server reports (GUC_REPORT); the others in `params` were set by the router. */
+  private readonly reported = new Set<string>();
+  /** Router-wide ids of the statements prepared on this connection. */
+  readonly prepared = new Set<number>();
+  readonly createdAt = Date.now();
+  /** When it was last returned to its pool. */
+  idleSince = Date.now();
+  /** Backend process id and cancel key (BackendKeyData). */
+  pid = 0;
+  key = 0;
+  owner: ServerOwner | undefined;
+  /** Transaction status of the last ReadyForQuery: 0x49 I, 0x54 T, 0x45 E. */
+  status = STATUS_IDLE;
+  state: "connecting" | "ready" | "closed" = "connecting";
+  /** Called once when a silent query finishes with no owner (reset before reuse). */
+  private whenQuiet: ((ok: boolean) => void) | undefined;
+  private readonly parser = new FrameParser();
+  private readonly pending: number[] = [];
+  private head = 0;
+  // An ErrorResponse was forwarded for the unit of work now at the front.
+  private errorSent = false;
+  private quietFailed = false;
+  private idleAtEnd = false;
+  private onReady: ((failure: ConnectFailure | undefined) => void) | undefined;
+  private scram: ScramClient | undefined;
+
+  constructor(
+    readonly target: ServerTarget,
+    /** Called once when the connection is closed, whatever the cause. */
+    private readonly onClosed: (server: ServerConnection) => void,
+  ) {
+    this.socket = connect({ host: target.host, port: target.port, noDelay: true });
+    this.out = new Outbox(this.socket);
+    this.socket.on("error", (e) => this.fail({ kind: "socket", message: e.message }));
+    this.socket.on("close", () => this.closed());
+    this.socket.on("drain", () => this.owner && resume(this.owner.socket));
+  }
+
+  /** Logs in; `done` is called once, with undefined when the server sent ReadyForQuery. */
+  open(timeoutMs: number, done: (failure: ConnectFailure | undefined) => void): void {
+    this.onReady = done;
+    const timer = setTimeout(
+      () => this.fail({ kind: "socket", message: `no answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+    timer.unref();
+    this.socket.once("close", () => clearTimeout(timer));
+    this.socket.once("connect", () => {
+      this.socket.write(
+        serialize.startup({ user: this.target.user, database: this.target.database }),
+      );
+    });
+    this.socket.on("data", (chunk: Buffer) => this.read(chunk));
+    this.onReadyTimer = timer;
+  }
+
+  private onReadyTimer: NodeJS.Timeout | undefined;
+
+  /** Number of requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.length - this.head;
+  }
+
+  /** Idle outside a transaction with nothing in flight: it can be lent to another client. */
+  get reusable(): boolean {
+    return this.state === "ready" && this.inFlight === 0 && this.status === STATUS_IDLE;
+  }
+
+  /** Queues a frame and what it expects back. */
+  send(frame: Buffer, entry: number): void {
+    this.out.push(frame);
+    this.pending.push(entry);
+  }
+
+  /** Queues a frame that expects nothing back (Flush, CopyData, CopyDone, CopyFail). */
+  sendUntracked(frame: Buffer): void {
+    this.out.push(frame);
+  }
+
+  /** A response the router makes up (PARSE_SYNTH, CLOSE_SYNTH), emitted when its turn comes. */
+  synthesize(entry: number): void {
+    if (this.head === this.pending.length) this.emitSynthetic(entry);
+    else this.pending.push(entry);
+  }
+
+  /** Runs SQL for the router itself; every response is swallowed. */
+  sendSilent(sql: string): void {
+    this.send(serialize.query(sql), QUERY_SILENT);
+  }
+
+  /** Runs SQL with no owner (reset before reuse); `done(ok)` when its ReadyForQuery arrives. */
+  runQuiet(sql: string, done: (ok: boolean) => void): void {
+    this.whenQuiet = done;
+    this.quietFailed = false;
+    this.sendSilent(sql);
+    this.flush();
+  }
+
+  /** Writes the outbox; pauses the client while the server's socket buffer is full. */
+  flush(): void {
+    if (!this.out.flush() && this.owner) this.owner.socket.pause();
+  }
+
+  /** After DISCARD ALL: settings the router set and the server does not report are unknown again. */
+  forgetUnreported(): void {
+    for (const name of this.params.keys()) if (!this.reported.has(name)) this.params.delete(name);
+  }
+
+  /** Closes the connection (Terminate, then FIN). */
+  close(): void {
+    if (this.state === "closed") return;
+    if (this.state === "ready" && this.socket.writable) this.socket.end(serialize.terminate());
+    else this.socket.destroy();
+    this.markClosed();
+  }
+
+  private read(chunk: Buffer): void {
+    try {
+      if (this.state === "connecting") this.parser.parse(chunk, this.onLoginFrame);
+      else this.parser.parse(chunk, this.onFrame);
+    } catch (e) {
+      const message = isProtocolError(e) ? e.message : String(e);
+      this.fail({ kind: "socket", message: `bad data from the server: ${message}` });
+      return;
+    }
+    const owner = this.owner;
+    if (owner === undefined) return;
+    if (!owner.flushOut()) this.socket.pause();
+    if (this.idleAtEnd) {
+      this.idleAtEnd = false;
+      if (this.owner === owner && this.reusable) owner.serverIdle(this);
+    }
+  }
+
+  private readonly onLoginFrame = (code: number, body: Buffer): void => {
+    switch (code) {
+      case BackendCode.Authentication:
+        this.authenticate(body);
+        return;
+      case BackendCode.ParameterStatus: {
+        const { name, value } = readParameterStatus(body);
+        this.params.set(name, value);
+        this.reported.add(name);
+        return;
+      }
+      case BackendCode.BackendKeyData: {
+        const { pid, key } = readBackendKeyData(body);
+        this.pid = pid;
+        this.key = key;
+        return;
+      }
+      case BackendCode.ErrorResponse:
+        this.fail({ kind: "server", fields: readErrorFields(body) });
+        return;
+      case BackendCode.ReadyForQuery: {
+        this.state = "ready";
+        clearTimeout(this.onReadyTimer);
+        const done = this.onReady;
+        this.onReady = undefined;
+        done?.(undefined);
+        return;
+      }
+      // NoticeResponse, NegotiateProtocolVersion: nothing to do.
+    }
+  };
+
+  private authenticate(body: Buffer): void {
+    const auth = readAuthentication(body);
+    const { user, password } = this.target;
+    switch (auth.kind) {
+      case "ok":
+        return;
+      case "sasl":
+        if (!auth.mechanisms.includes(ScramClient.mechanism)) break;
+        this.scram = new ScramClient(password);
+        this.socket.write(
+          serialize.saslInitialResponse(ScramClient.mechanism, this.scram.clientFirst()),
+        );
+        return;
+      case "sasl-continue":
+        this.socket.write(serialize.saslResponse(this.scram!.clientFinal(auth.data)));
+        return;
+      case "sasl-final":
+        this.scram!.verifyServerFinal(auth.data);
+        return;
+      case "cleartext":
+        this.socket.write(serialize.password(password));
+        return;
+      case "md5": {
+        // "md5" + md5(md5(password + user) + salt), hex.
+        const inner = createHash("md5").update(password).update(user).digest("hex");
+        const outer = createHash("md5").update(inner).update(auth.salt).digest("hex");
+        this.socket.write(serialize.password(`md5${outer}`));
+        return;
+      }
+    }
+    this.fail({
+      kind: "socket",
+      message: `the server asks for an authentication method the router does not speak`,
+    });
+  }
+
+  // The hot path: one call per message from the server.
+  private readonly onFrame = (code: number, body: Buffer, frame: Buffer): void => {
+    const pending = this.pending;
+    const front = this.head < pending.length ? pending[this.head]! & KIND_MASK : 0;
+    // The front request was answered: made-up answers queued behind it are due after this one.
+    let answered = false;
+    switch (code) {
+      case BackendCode.DataRow:
+        if (front === QUERY_SILENT) return;
+        break;
+      case BackendCode.ReadyForQuery: {
+        this.status = body[0]!;
+        if (front === QUERY_SILENT) {
+          this.pop();
+          this.emitSyntheticAtFront();
+          if (this.head === pending.length && this.whenQuiet) {
+            const done = this.whenQuiet;
+            this.whenQuiet = undefined;
+            done(!this.quietFailed);
+          }
+          return;
+        }
+        if (front === SYNC || front === QUERY) this.pop();
+        this.errorSent = false;
+        if (this.head === pending.length && this.status === STATUS_IDLE) this.idleAtEnd = true;
+        answered = true;
+        break;
+      }
+      case BackendCode.ParameterStatus: {
+        const { name, value } = readParameterStatus(body);
+        this.params.set(name, value);
+        // A change the client asked for, or the canonical form of one the router set for it.
+        this.owner?.parameterChanged(name, value);
+        if (front === QUERY_SILENT) return;
+        break;
+      }
+      case BackendCode.ErrorResponse:
+        if (front === QUERY_SILENT) {
+          this.quietFailed = true;
+          return;
+        }
+        this.errorSent = true;
+        if (front !== QUERY && front !== SYNC && front !== 0) this.skipToSync();
+        break;
+      case BackendCode.ParseComplete:
+        if (front === PARSE_SILENT) {
+          this.pop();
+          this.emitSyntheticAtFront();
+          return;
+        }
+        if (front === PARSE) answered = this.pop();
+        break;
+      case BackendCode.BindComplete:
+        if (front === BIND) answered = this.pop();
+        break;
+      case BackendCode.CloseComplete:
+        if (front === CLOSE) answered = this.pop();
+        break;
+      case BackendCode.RowDescription:
+      case BackendCode.NoData:
+        if (front === DESCRIBE) answered = this.pop();
+        else if (front === QUERY_SILENT) return;
+        break;
+      case BackendCode.CommandComplete:
+      case BackendCode.EmptyQueryResponse:
+      case BackendCode.PortalSuspended:
+        if (front === EXECUTE) answered = this.pop();
+        else if (front === QUERY_SILENT) return;
+        break;
+      default:
+        if (front === QUERY_SILENT) return;
+    }
+    this.owner?.out.push(frame);
+    if (answered) this.emitSyntheticAtFront();
+  };
+
+  /** Drops the front request; returns true. */
+  private pop(): boolean {
+    if (++this.head === this.pending.length) {
+      this.pending.length = 0;
+      this.head = 0;
+    }
+    return true;
+  }
+
+  private emitSyntheticAtFront(): void {
+    const pending = this.pending;
+    while (this.head < pending.length) {
+      const kind = pending[this.head]! & KIND_MASK;
+      if (kind !== PARSE_SYNTH && kind !== CLOSE_SYNTH) return;
+      this.pop();
+      this.emitSynthetic(kind);
+    }
+  }
+
+  private emitSynthetic(kind: number): void {
+    this.owner?.out.push((kind & KIND_MASK) === PARSE_SYNTH ? parseComplete : closeComplete);
+  }
+
+  /**
+   * After an error in an extended-query sequence the server skips everything up to Sync: those
+   * requests get no answer, and statements they would have prepared are not prepared.
+   */
+  private skipToSync(): void {
+    const pending = this.pending;
+    while (this.head < pending.length) {
+      const entry = pending[this.head]!;
+      const kind = entry & KIND_MASK;
+      if (kind === SYNC) return;
+      if ((kind === PARSE || kind === PARSE_SILENT) && entry >> ID_SHIFT !== 0) {
+        this.prepared.delete(entry >> ID_SHIFT);
+      }
+      this.pop();
+    }
+  }
+
+  /** Sync and Query requests still waiting for their ReadyForQuery. */
+  private unansweredGroups(): number {
+    let n = 0;
+    for (let i = this.head; i < this.pending.length; i++) {
+      const kind = this.pending[i]! & KIND_MASK;
+      if (kind === SYNC || kind === QUERY) n++;
+    }
+    return n;
+  }
+
+  private fail(failure: ConnectFailure): void {
+    if (this.state === "closed") return;
+    const done = this.onReady;
+    this.onReady = undefined;
+    this.socket.destroy();
+    this.markClosed();
+    done?.(failure);
+  }
+
+  private closed(): void {
+    if (this.state !== "closed") {
+      const done = this.onReady;
+      this.onReady = undefined;
+      this.markClosed();
+      done?.({ kind: "socket", message: "the server closed the connection" });
+    }
+  }
+
+  private markClosed(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    clearTimeout(this.onReadyTimer);
+    const owner = this.owner;
+    if (owner) {
+      const groups = this.unansweredGroups();
+      const errorSent = this.errorSent;
+      this.owner = undefined;
+      owner.serverLost(this, groups, errorSent);
+    }
+    const quiet = this.whenQuiet;
+    this.whenQuiet = undefined;
+    quiet?.(false);
+    this.onClosed(this);
+  }
+}
+
+function resume(socket: Socket): void {
+  if (socket.isPaused()) socket.resume();
+}
