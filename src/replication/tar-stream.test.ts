@@ -41,6 +41,14 @@ const LARGE: TarFixtureEntry[] = [
   { type: "file", name: "global/pg_control", content: content(8192, 8) },
 ];
 
+// Above the small-file size (written as it arrives, several writes in flight) and above two
+// write batches.
+const HUGE: TarFixtureEntry[] = [
+  ...LARGE,
+  { type: "file", name: "base/1/b600000", content: content(600_000, 9) },
+  { type: "file", name: "base/1/after", content: content(3000, 10) },
+];
+
 /** Path as extracted, to content. */
 function expectedFiles(entries: readonly TarFixtureEntry[]): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
@@ -68,11 +76,16 @@ async function listTree(root: string, rel = ""): Promise<Map<string, "dir" | Buf
 }
 
 /** Extracts `archive` fed in the given chunks into a fresh directory under `dir`. */
-async function extract(dir: string, name: string, chunks: Buffer[]): Promise<TarExtractor> {
+async function extract(
+  dir: string,
+  name: string,
+  chunks: Buffer[],
+  buffer: { slotBytes?: number; slots?: number } = {},
+): Promise<TarExtractor> {
   const root = join(dir, name);
   await removeDir(root);
   await (await import("node:fs/promises")).mkdir(root, { mode: 0o700 });
-  const x = new TarExtractor({ root, sync: false });
+  const x = new TarExtractor({ root, sync: false, ...buffer });
   for (const c of chunks) await x.write(c);
   await x.finish();
   return x;
@@ -148,6 +161,25 @@ describe("TarExtractor", () => {
       const cuts = Array.from({ length: 1 + random(40) }, () => 1 + random(tar.length - 1));
       const x = await extract(dir, "random", cutAt(tar, cuts));
       await assertExtracted(x, join(dir, "random"), LARGE);
+    }
+  });
+
+  it("extracts through receive buffers of every shape, cut at random places", async () => {
+    // Slots of 1000 bytes: a file waits for slots freed by its own writes and checksums (a small
+    // file is then created early); 4099 bytes: slots at odd offsets of the shared buffer; the
+    // default: CRC-32C of the last, partial slot on this thread.
+    const tar = buildTar(HUGE);
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (const buffer of [{ slotBytes: 1000, slots: 4 }, { slotBytes: 4099, slots: 5 }, {}]) {
+      for (let run = 0; run < 4; run++) {
+        const cuts = Array.from({ length: 1 + random(200) }, () => 1 + random(tar.length - 1));
+        const x = await extract(dir, "ring", cutAt(tar, cuts), buffer);
+        await assertExtracted(x, join(dir, "ring"), HUGE);
+      }
     }
   });
 
