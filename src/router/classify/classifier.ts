@@ -1,0 +1,223 @@
+// The router's read/write classifier: PostgreSQL's grammar (libpg_query, wasm) behind a cache
+// keyed by statement text. A hit is one Map lookup and a generation compare, and returns the
+// same frozen object every time; a miss parses (tens of microseconds for a typical statement,
+// see the numbers below). The oracle's answers are not parsed facts: a pg_proc reload bumps the
+// generation, and the next lookup of each text re-checks its stored function names without
+// parsing again.
+//
+// Measured on this project's 2-core dev machine, Node 20, libpg-query 18.1.5
+// (bench/classify.ts, `npm run bench:classify`): see MEASURED below.
+
+import { loadModule } from "libpg-query";
+import { analyze, type Facts, type FunctionName } from "./analyze.js";
+import type { Effect, RouteSetting } from "./effect.js";
+import type { RouteHint } from "./hint.js";
+import { unknownVolatility, type Volatility, type VolatilityOracle } from "./volatility.js";
+
+/** A function the verdict asked the oracle about, with its answer. */
+export interface CheckedFunction extends FunctionName {
+  readonly volatility: Volatility;
+}
+
+/** The classification of one statement string (one or several statements). Frozen. */
+export interface Classification {
+  /** true: send to the primary. Includes the leading comment hint. */
+  readonly write: boolean;
+  /**
+   * true when no hint or session setting may send the text to a standby: it writes (DML, DDL,
+   * SELECT INTO, COPY FROM ...), locks rows or objects, calls a function known to write
+   * (nextval, setval, advisory locks), needs a read-write or serializable transaction, or could
+   * not be parsed. Volatile or unknown functions alone don't set it: a standby refuses any real
+   * write anyway, so the user's hint may overrule the oracle.
+   */
+  readonly hardWrite: boolean;
+  /** Short reason for logs and SHOW: "SELECT", "INSERT", "FOR UPDATE", "volatile function random()". */
+  readonly reason: string;
+  /** The leading comment hint, if any. */
+  readonly hint: RouteHint | undefined;
+  /** false when the text could not be parsed (then write and hardWrite are true, effects empty). */
+  readonly parsed: boolean;
+  /** Number of statements in the text (0 for an empty query). */
+  readonly statements: number;
+  /** Functions the oracle was asked about, with its answers (empty when hardWrite). */
+  readonly functions: readonly CheckedFunction[];
+  /** Session and transaction effects of each statement, in order. */
+  readonly effects: readonly Effect[];
+}
+
+/**
+ * Whether a statement goes to the primary given the session's `SET dbmesh.route`. A comment
+ * hint is more specific and wins over the session setting; writes win over both.
+ */
+export function wantsPrimary(c: Classification, session: RouteSetting): boolean {
+  if (session === "auto" || c.hint !== undefined) return c.write;
+  return session === "primary" || c.hardWrite;
+}
+
+function display(f: FunctionName): string {
+  return f.schema === undefined ? `${f.name}()` : `${f.schema}.${f.name}()`;
+}
+
+function ask(oracle: VolatilityOracle, f: FunctionName): Volatility {
+  try {
+    return oracle(f.schema, f.name);
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Facts plus the oracle's answers, with the hint applied. */
+export function verdict(f: Facts, oracle: VolatilityOracle): Classification {
+  let write = false;
+  let hardWrite = false;
+  let reason = f.readReason;
+  const functions: CheckedFunction[] = [];
+  if (f.hardReason !== undefined) {
+    write = hardWrite = true;
+    reason = f.hardReason;
+  } else {
+    if (f.softReason !== undefined) {
+      write = true;
+      reason = f.softReason;
+    }
+    for (const fn of f.functions) {
+      const volatility = ask(oracle, fn);
+      functions.push(Object.freeze({ schema: fn.schema, name: fn.name, volatility }));
+      if (!write && (volatility === "volatile" || volatility === "unknown")) {
+        write = true;
+        reason = `${volatility} function ${display(fn)}`;
+      }
+    }
+  }
+  if (f.hint === "primary" && !write) {
+    write = true;
+    reason = "hint primary";
+  } else if (f.hint === "standby" && write && !hardWrite) {
+    write = false;
+    reason = `hint standby over ${reason}`;
+  }
+  return Object.freeze({
+    write,
+    hardWrite,
+    reason,
+    hint: f.hint,
+    parsed: f.parsed,
+    statements: f.statements,
+    functions: Object.freeze(functions),
+    effects: f.effects,
+  });
+}
+
+let parserLoaded = false;
+
+/** Loads the parser's wasm module (once); the classifier's parse is synchronous after that. */
+export async function loadParser(): Promise<void> {
+  if (!parserLoaded) {
+    await loadModule();
+    parserLoaded = true;
+  }
+}
+
+export interface ClassifierOptions {
+  /** Function volatility; default: every function unknown, so any call goes to the primary. */
+  readonly oracle?: VolatilityOracle;
+  /** Cached statement texts at most; default 10,000. */
+  readonly maxEntries?: number;
+  /** Cached text in characters at most, over all entries; default 8 Mi (16 MiB as UTF-16). */
+  readonly maxCachedChars?: number;
+  /** Longer texts are classified but not cached (bulk INSERTs rarely repeat); default 16 Ki. */
+  readonly maxTextLength?: number;
+}
+
+interface Entry {
+  readonly facts: Facts;
+  result: Classification;
+  generation: number;
+}
+
+/**
+ * Classifies statement texts, caching by text. The cache is two generations of at most half the
+ * bound each: lookups hit the young one, or move an entry up from the old one; when the young one
+ * is full it becomes the old one and the old one is dropped. Close to LRU with no bookkeeping on
+ * a hit.
+ */
+export class Classifier {
+  private oracle: VolatilityOracle;
+  private generation = 0;
+  private young = new Map<string, Entry>();
+  private old = new Map<string, Entry>();
+  private youngChars = 0;
+  private readonly half: number;
+  private readonly halfChars: number;
+  private readonly maxTextLength: number;
+
+  /** Call loadParser() first (createClassifier does). */
+  constructor(options: ClassifierOptions = {}) {
+    if (!parserLoaded) throw new Error("the SQL parser is not loaded: await loadParser() first");
+    this.oracle = options.oracle ?? unknownVolatility;
+    this.half = Math.max(1, Math.floor((options.maxEntries ?? 10_000) / 2));
+    this.halfChars = Math.max(1, Math.floor((options.maxCachedChars ?? 8 * 1024 * 1024) / 2));
+    this.maxTextLength = options.maxTextLength ?? 16 * 1024;
+  }
+
+  /** The classification of a Query message's text or a Parse message's statement. */
+  classify(text: string): Classification {
+    let e = this.young.get(text);
+    if (e === undefined) {
+      e = this.old.get(text);
+      if (e === undefined) return this.miss(text);
+      this.old.delete(text);
+      this.remember(text, e);
+    }
+    if (e.generation !== this.generation) {
+      e.result = verdict(e.facts, this.oracle);
+      e.generation = this.generation;
+    }
+    return e.result;
+  }
+
+  /** Replaces the oracle (pg_proc reloaded); cached texts are re-checked on their next lookup. */
+  setOracle(oracle: VolatilityOracle): void {
+    this.oracle = oracle;
+    this.invalidate();
+  }
+
+  /** The oracle's answers changed: re-check every cached text's functions on its next lookup. */
+  invalidate(): void {
+    this.generation++;
+  }
+
+  /** Number of cached texts. */
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  clear(): void {
+    this.young = new Map();
+    this.old = new Map();
+    this.youngChars = 0;
+  }
+
+  private miss(text: string): Classification {
+    const facts = analyze(text);
+    const e: Entry = { facts, result: verdict(facts, this.oracle), generation: this.generation };
+    if (text.length <= this.maxTextLength) this.remember(text, e);
+    return e.result;
+  }
+
+  private remember(text: string, e: Entry): void {
+    if (this.young.size >= this.half || this.youngChars + text.length > this.halfChars) {
+      this.old = this.young;
+      this.young = new Map();
+      this.youngChars = 0;
+    }
+    this.young.set(text, e);
+    this.youngChars += text.length;
+  }
+}
+
+/** Loads the parser and returns a classifier. */
+export async function createClassifier(options: ClassifierOptions = {}): Promise<Classifier> {
+  await loadParser();
+  return new Classifier(options);
+}
