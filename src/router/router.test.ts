@@ -1,0 +1,540 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import {
+  BackendCode,
+  FrameParser,
+  readAuthentication,
+  readDataRow,
+  readErrorFields,
+  ScramClient,
+  serialize,
+} from "../protocol/index.js";
+import { freePort, type MeshFixture, meshFixture } from "../testing/index.js";
+import { loadTopology, withCurrentPrimaries } from "../topology/index.js";
+import { Router } from "./router.js";
+import { type RouterConfig, routerConfig } from "./router-config.js";
+
+// The router between real clients (node-postgres, psql, raw sockets) and a real PostgreSQL 17
+// node: what a user sees through it, including when clients misbehave.
+
+const PASSWORD = "app-secret 'quoted' \\ pass";
+
+describe("router: one node, real clients", () => {
+  let m: MeshFixture;
+  let base: RouterConfig;
+  const routers: Router[] = [];
+
+  /** A router in this process on a free port, with `changes` applied to the file's settings. */
+  async function startRouter(changes: Partial<RouterConfig> = {}): Promise<number> {
+    const port = await freePort();
+    const router = new Router(
+      { ...base, ...changes, listen: { host: "127.0.0.1", port } },
+      { log: () => {} },
+    );
+    routers.push(router);
+    await router.start();
+    return port;
+  }
+
+  function client(port: number, overrides: Partial<pg.ClientConfig> = {}): pg.Client {
+    const c = new pg.Client({
+      host: "127.0.0.1",
+      port,
+      user: "app",
+      database: "appdb",
+      password: PASSWORD,
+      ...overrides,
+    });
+    // A connection the router drops must not crash the test process.
+    c.on("error", () => {});
+    return c;
+  }
+
+  async function value(c: pg.Client, sql: string, values?: unknown[]): Promise<string> {
+    const r = await c.query({ text: sql, values, rowMode: "array" });
+    return String((r.rows[0] as unknown[])[0]);
+  }
+
+  before(async () => {
+    m = await meshFixture({
+      name: "router",
+      ports: 2,
+      yaml: ([node, router]) => `version: 1
+nodes:
+  main: { port: ${node} }
+roles:
+  app: { password: env:APP_PASSWORD, nodes: [main] }
+databases:
+  appdb: { node: main, owner: app }
+router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
+`,
+      env: { APP_PASSWORD: PASSWORD },
+    });
+    const up = await m.run("up");
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    process.env.APP_PASSWORD = PASSWORD;
+    base = routerConfig(withCurrentPrimaries(loadTopology(m.file), {}));
+  });
+  after(async () => {
+    for (const r of routers) await r.stop();
+    await m?.destroy();
+  });
+
+  test("simple queries return the node's rows, as the declared role", async () => {
+    const port = await startRouter();
+    const c = client(port, { application_name: "router-test" });
+    await c.connect();
+    try {
+      const r = await c.query(
+        "SELECT current_user AS u, current_database() AS d, current_setting('application_name') AS a, 1 + 1 AS two",
+      );
+      assert.deepEqual(r.rows, [{ u: "app", d: "appdb", a: "router-test", two: 2 }]);
+      // Several statements in one Query, and an error inside it, keep the client usable.
+      await assert.rejects(c.query("SELECT 1; SELECT 1/0"), { code: "22012" });
+      assert.equal(await value(c, "SELECT 42"), "42");
+    } finally {
+      await c.end();
+    }
+  });
+
+  test("20 clients, 3 server connections: named prepared statements in transaction mode", async () => {
+    const port = await startRouter();
+    const clients = Array.from({ length: 20 }, () => client(port));
+    await Promise.all(clients.map((c) => c.connect()));
+    try {
+      await clients[0]!.query("CREATE TABLE IF NOT EXISTS counters (id int PRIMARY KEY, n int)");
+      await clients[0]!.query("TRUNCATE counters");
+      await Promise.all(
+        clients.map(async (c, i) => {
+          await c.query({
+            name: "add",
+            text: "INSERT INTO counters VALUES ($1, 0)",
+            values: [i],
+          });
+          for (let round = 0; round < 10; round++) {
+            // Every client uses the same names; half of them with another text under "get".
+            const text =
+              i % 2 === 0
+                ? "SELECT n, $1::int AS me FROM counters WHERE id = $1"
+                : "SELECT n, $1::int + 0 AS me FROM counters WHERE id = $1";
+            await c.query({
+              name: "bump",
+              text: "UPDATE counters SET n = n + 1 WHERE id = $1",
+              values: [i],
+            });
+            const r = await c.query({ name: "get", text, values: [i], rowMode: "array" });
+            assert.deepEqual(r.rows, [[round + 1, i]]);
+          }
+          // A transaction of prepared statements on one server connection.
+          await c.query("BEGIN");
+          await c.query({
+            name: "bump",
+            text: "UPDATE counters SET n = n + 1 WHERE id = $1",
+            values: [i],
+          });
+          await c.query("COMMIT");
+          // Unnamed statements pass through.
+          assert.equal(await value(c, "SELECT n FROM counters WHERE id = $1", [i]), "11");
+        }),
+      );
+      const total = await value(clients[0]!, "SELECT sum(n) FROM counters");
+      assert.equal(total, String(20 * 11));
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+  });
+
+  test("a pipeline of named statements and several Syncs gets every answer, in order", async () => {
+    const port = await startRouter({ poolSize: 1 });
+    // Two raw clients share one server connection: the second finds the statement prepared.
+    for (let pass = 0; pass < 2; pass++) {
+      const w = await WireClient.login(port, "app", "appdb", PASSWORD);
+      try {
+        const frames: Buffer[] = [serialize.parse("s1", "SELECT $1::int * 2", [])];
+        for (let i = 1; i <= 5; i++) {
+          frames.push(
+            serialize.bind("", "s1", [String(i)]),
+            serialize.execute(""),
+            serialize.sync(),
+          );
+        }
+        frames.push(serialize.close("S", "s1"), serialize.sync());
+        frames.push(serialize.bind("", "s1", ["1"]), serialize.execute(""), serialize.sync());
+        w.socket.write(Buffer.concat(frames));
+        const got = await w.until(7);
+        assert.deepEqual(got.codes.join(""), `12DCZ${"2DCZ".repeat(4)}3ZEZ`);
+        assert.deepEqual(
+          got.rows.map((r) => r[0]),
+          ["2", "4", "6", "8", "10"],
+        );
+        // After Close the name is gone, as on a server.
+        assert.equal(got.errors[0]?.code, "26000");
+      } finally {
+        w.socket.destroy();
+      }
+    }
+  });
+
+  test("a wrong password gets 28P01 and others keep working", async () => {
+    const port = await startRouter();
+    const ok = client(port);
+    await ok.connect();
+    try {
+      const bad = client(port, { password: "wrong" });
+      await assert.rejects(bad.connect(), { code: "28P01" });
+      const nobody = client(port, { user: "nobody" });
+      await assert.rejects(nobody.connect(), (e: pg.DatabaseError) => {
+        assert.equal(e.code, "28000");
+        assert.match(e.message, /role "nobody" is not declared/);
+        return true;
+      });
+      const nodb = client(port, { database: "nope" });
+      await assert.rejects(nodb.connect(), (e: pg.DatabaseError) => {
+        assert.equal(e.code, "3D000");
+        assert.match(e.hint ?? "", /appdb/);
+        return true;
+      });
+      assert.equal(await value(ok, "SELECT 'still here'"), "still here");
+    } finally {
+      await ok.end();
+    }
+  });
+
+  test("oversized, malformed and truncated messages get an ErrorResponse; others keep working", async () => {
+    const port = await startRouter({ maxMessage: 4096 });
+    const ok = client(port);
+    await ok.connect();
+    try {
+      // A Query longer than maxMessage, after a valid login.
+      const big = await WireClient.login(port, "app", "appdb", PASSWORD);
+      big.socket.write(serialize.query(`SELECT '${"x".repeat(5000)}'`));
+      assert.equal((await big.closedWithError()).code, "54000");
+
+      // A typed message declaring a length below 4.
+      const short = await WireClient.login(port, "app", "appdb", PASSWORD);
+      short.socket.write(Buffer.from([0x51, 0, 0, 0, 2]));
+      assert.equal((await short.closedWithError()).code, "08P01");
+
+      // A named Parse whose query string is not terminated.
+      const garbled = await WireClient.login(port, "app", "appdb", PASSWORD);
+      const body = Buffer.from("s9\0SELECT 1");
+      const frame = Buffer.alloc(5 + body.length);
+      frame[0] = 0x50;
+      frame.writeInt32BE(4 + body.length, 1);
+      body.copy(frame, 5);
+      garbled.socket.write(Buffer.concat([frame, serialize.sync()]));
+      assert.equal((await garbled.closedWithError()).code, "08P01");
+
+      // Half a Query, then the client shuts down its sending side.
+      const cut = await WireClient.login(port, "app", "appdb", PASSWORD);
+      cut.socket.end(serialize.query("SELECT 1").subarray(0, 7));
+      const e = await cut.closedWithError();
+      assert.equal(e.code, "08P01");
+      assert.match(e.message, /EOF within message/);
+
+      // A startup packet with an impossible length, before any login.
+      const raw = await WireClient.open(port);
+      raw.socket.write(Buffer.from([0, 0, 0, 3, 0, 0, 0, 0]));
+      assert.equal((await raw.closedWithError()).code, "08P01");
+
+      // An oversized SASL response during login.
+      const sasl = await WireClient.open(port);
+      sasl.socket.write(serialize.startup({ user: "app", database: "appdb" }));
+      sasl.socket.write(Buffer.from([0x70, 0, 0x10, 0, 0]));
+      assert.equal((await sasl.closedWithError()).code, "54000");
+
+      assert.equal(await value(ok, "SELECT 'unharmed'"), "unharmed");
+    } finally {
+      await ok.end();
+    }
+  });
+
+  test("a full pool queues clients, then fails them with 53300 naming the pool", async () => {
+    const port = await startRouter({ poolSize: 1, queueTimeoutMs: 300 });
+    const holder = client(port);
+    const waiter = client(port);
+    await holder.connect();
+    await waiter.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT 1");
+      await assert.rejects(waiter.query("SELECT 2"), (e: pg.DatabaseError) => {
+        assert.equal(e.code, "53300");
+        assert.match(e.message, /pool main\/appdb\/app/);
+        return true;
+      });
+      await holder.query("COMMIT");
+      assert.equal(await value(waiter, "SELECT 3"), "3");
+    } finally {
+      await holder.end();
+      await waiter.end();
+    }
+  });
+
+  test("transaction mode carries SET to whichever server connection runs the next transaction", async () => {
+    const port = await startRouter({ poolSize: 2 });
+    const clients = Array.from({ length: 6 }, () => client(port));
+    await Promise.all(clients.map((c) => c.connect()));
+    try {
+      const zones = [
+        "Asia/Tokyo",
+        "Europe/Paris",
+        "America/Lima",
+        "UTC",
+        "Africa/Lagos",
+        "Asia/Kolkata",
+      ];
+      await Promise.all(clients.map((c, i) => c.query(`SET TimeZone = '${zones[i]}'`)));
+      for (let round = 0; round < 3; round++) {
+        const seen = await Promise.all(clients.map((c) => value(c, "SHOW TimeZone")));
+        assert.deepEqual(seen, zones);
+      }
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+  });
+
+  test("session mode: SET persists for the session and is reset before the next client", async () => {
+    const port = await startRouter({ mode: "session", poolSize: 1 });
+    const first = client(port);
+    await first.connect();
+    await first.query("SET search_path = 'first_schema'");
+    await first.query("SET dbmesh_test.flag = 'on'");
+    await first.query({ name: "kept", text: "SELECT 7" });
+    assert.equal(await value(first, "SHOW search_path"), "first_schema");
+    assert.equal(await value(first, "SELECT current_setting('dbmesh_test.flag')"), "on");
+    await first.end();
+    // The only server connection is reused, after DISCARD ALL.
+    const second = client(port);
+    await second.connect();
+    try {
+      assert.equal(await value(second, "SHOW search_path"), '"$user", public');
+      assert.notEqual(
+        await value(second, "SELECT current_setting('dbmesh_test.flag', true)"),
+        "on",
+      );
+      assert.equal(await value(second, "SELECT count(*) FROM pg_prepared_statements"), "0");
+    } finally {
+      await second.end();
+    }
+  });
+
+  test("a server connection killed mid-query: the client gets the error, its next query works", async () => {
+    const port = await startRouter();
+    const c = client(port, { application_name: "victim" });
+    await c.connect();
+    const admin = await m.connect(m.ports[0]!, "postgres");
+    try {
+      const sleeping = c.query("SELECT pg_sleep(60)");
+      const sleepingDone = sleeping.then(
+        () => undefined,
+        (e: pg.DatabaseError) => e,
+      );
+      let killed = false;
+      for (let i = 0; i < 100 && !killed; i++) {
+        const r = await admin.query(
+          "SELECT pg_terminate_backend(pid) AS k FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND usename = 'app'",
+        );
+        killed = r.rows.some((row: { k: boolean }) => row.k);
+        if (!killed) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(killed, "the backend running the query was found");
+      const e = await sleepingDone;
+      assert.ok(e, "the query failed");
+      assert.ok(e.code === "57P01" || e.code?.startsWith("08"), `SQLSTATE ${e.code}`);
+      assert.equal(await value(c, "SELECT 'next one works'"), "next one works");
+    } finally {
+      await c.end();
+      await admin.end();
+    }
+  });
+
+  test("a cancel request reaches the server running the client's query", async () => {
+    const port = await startRouter();
+    const c = client(port);
+    await c.connect();
+    try {
+      const q = c.query("SELECT pg_sleep(60)");
+      const done = q.then(
+        () => undefined,
+        (e: pg.DatabaseError) => e,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      // CancelRequest on a new connection, quoting the key the router gave the client; one
+      // with a wrong key is ignored.
+      const { processID, secretKey } = c as unknown as { processID: number; secretKey: number };
+      let finished = false;
+      void done.then(() => {
+        finished = true;
+      });
+      const wrong = await WireClient.open(port);
+      wrong.socket.end(serialize.cancelRequest(processID, secretKey ^ 1));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(finished, false, "a cancel with a wrong key stopped the query");
+      const cancel = await WireClient.open(port);
+      cancel.socket.end(serialize.cancelRequest(processID, secretKey));
+      const e = await done;
+      assert.equal(e?.code, "57014");
+      assert.equal(await value(c, "SELECT 1"), "1");
+    } finally {
+      await c.end();
+    }
+  });
+
+  test("the admin console answers SHOW POOLS, SERVERS, CLIENTS and STATS", async () => {
+    const port = await startRouter();
+    const c = client(port);
+    await c.connect();
+    await value(c, "SELECT 1");
+    const admin = client(port, { database: "dbmesh" });
+    await admin.connect();
+    try {
+      const pools = await admin.query("SHOW POOLS");
+      assert.deepEqual(
+        pools.rows.map((r: Record<string, string>) => [r.database, r.user, r.node, r.pool_mode]),
+        [["appdb", "app", "main", "transaction"]],
+      );
+      const servers = await admin.query("SHOW SERVERS");
+      assert.ok(servers.rows.length >= 1);
+      const clients = await admin.query("SHOW CLIENTS");
+      assert.deepEqual(clients.rows.map((r: Record<string, string>) => r.database).sort(), [
+        "appdb",
+        "dbmesh",
+      ]);
+      const stats = await admin.query("SHOW STATS");
+      assert.ok(Number((stats.rows[0] as Record<string, string>).total_lends) >= 1);
+      await assert.rejects(admin.query("DROP TABLE x"), { code: "42601" });
+    } finally {
+      await admin.end();
+      await c.end();
+    }
+  });
+
+  test("psql through the router", async (t) => {
+    const psql = ["/usr/lib/postgresql/15/bin/psql", "/usr/bin/psql"].find((p) => existsSync(p));
+    if (!psql) {
+      t.skip("psql is not installed (Debian postgresql-client)");
+      return;
+    }
+    const port = await startRouter();
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        psql,
+        [
+          "-X",
+          "-At",
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(port),
+          "-U",
+          "app",
+          "-d",
+          "appdb",
+          "-c",
+          "SELECT 'from psql', current_user",
+          "-c",
+          "SELECT count(*) FROM generate_series(1, 1000)",
+        ],
+        { env: { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: "prefer" } },
+        (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)),
+      ),
+    );
+    assert.equal(out, "from psql|app\n1000\n");
+  });
+});
+
+/** A client that speaks the wire protocol byte by byte, to send what drivers never would. */
+class WireClient {
+  private readonly parser = new FrameParser();
+  private readonly frames: { code: number; body: Buffer }[] = [];
+  private waiter: (() => void) | undefined;
+  private ended = false;
+
+  private constructor(readonly socket: Socket) {
+    socket.on("data", (chunk: Buffer) => {
+      this.parser.parse(chunk, (code, body) => this.frames.push({ code, body: Buffer.from(body) }));
+      this.waiter?.();
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      this.ended = true;
+      this.waiter?.();
+    });
+  }
+
+  static open(port: number): Promise<WireClient> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ host: "127.0.0.1", port }, () => resolve(new WireClient(s)));
+      s.once("error", reject);
+    });
+  }
+
+  static async login(
+    port: number,
+    user: string,
+    database: string,
+    password: string,
+  ): Promise<WireClient> {
+    const w = await WireClient.open(port);
+    const scram = new ScramClient(password);
+    w.socket.write(serialize.startup({ user, database }));
+    for (;;) {
+      const { code, body } = await w.next();
+      if (code === BackendCode.ReadyForQuery) return w;
+      if (code === BackendCode.ErrorResponse) throw new Error(readErrorFields(body).message);
+      if (code !== BackendCode.Authentication) continue;
+      const auth = readAuthentication(body);
+      if (auth.kind === "sasl") {
+        w.socket.write(serialize.saslInitialResponse(ScramClient.mechanism, scram.clientFirst()));
+      } else if (auth.kind === "sasl-continue") {
+        w.socket.write(serialize.saslResponse(scram.clientFinal(auth.data)));
+      } else if (auth.kind === "sasl-final") scram.verifyServerFinal(auth.data);
+    }
+  }
+
+  async next(): Promise<{ code: number; body: Buffer }> {
+    while (this.frames.length === 0) {
+      if (this.ended) throw new Error("connection closed");
+      await new Promise<void>((r) => {
+        this.waiter = r;
+      });
+    }
+    return this.frames.shift()!;
+  }
+
+  /** Messages up to the `count`-th ReadyForQuery: their type letters, rows and errors. */
+  async until(count: number) {
+    const codes: string[] = [];
+    const rows: string[][] = [];
+    const errors: { code: string; message: string }[] = [];
+    for (let seen = 0; seen < count; ) {
+      const { code, body } = await this.next();
+      codes.push(String.fromCharCode(code));
+      if (code === BackendCode.ReadyForQuery) seen++;
+      if (code === BackendCode.DataRow) rows.push(readDataRow(body).map((c) => String(c)));
+      if (code === BackendCode.ErrorResponse) errors.push(readErrorFields(body));
+    }
+    return { codes, rows, errors };
+  }
+
+  /** The ErrorResponse the router sends before closing; fails if it closes without one. */
+  async closedWithError(): Promise<{ code: string; message: string }> {
+    let error: { code: string; message: string } | undefined;
+    for (;;) {
+      let frame: { code: number; body: Buffer };
+      try {
+        frame = await this.next();
+      } catch {
+        break;
+      }
+      if (frame.code === BackendCode.ErrorResponse) error = readErrorFields(frame.body);
+    }
+    assert.ok(error, "an ErrorResponse before the close");
+    return error;
+  }
+}
