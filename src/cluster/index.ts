@@ -14,6 +14,7 @@ export {
   startNode,
   stopNode,
 } from "./process.js";
+export { type RewindSource, rewindNode } from "./rewind.js";
 export { ensureServerUser, type ServerUser } from "./server-user.js";
 export { dataSystemId } from "./system-id.js";
 export { tailLog } from "./tail-log.js";

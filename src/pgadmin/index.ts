@@ -15,7 +15,14 @@ export {
   type PgAdminErrorKind,
   statementError,
 } from "./pgadmin-error.js";
-export { hbaToken, ident, literal, qualified } from "./quote.js";
+export {
+  conninfoValue,
+  hbaToken,
+  ident,
+  literal,
+  passfileEntry,
+  qualified,
+} from "./quote.js";
 export * from "./relation-sql.js";
 export { createPhysicalSlot, dropInactiveSlot, promote } from "./replication-sql.js";
 export {

@@ -41,3 +41,26 @@ export function hbaToken(name: string): string {
   if (/^[a-z0-9_]+$/.test(name) && !hbaKeywords.has(name)) return name;
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/**
+ * A libpq connection-string value: bare when plain, else single-quoted with \ and ' escaped.
+ * https://www.postgresql.org/docs/17/libpq-connect.html#LIBPQ-CONNSTRING
+ */
+export function conninfoValue(v: string): string {
+  return /^[A-Za-z0-9_./:-]+$/.test(v) ? v : `'${v.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
+/**
+ * A line of a libpq password file, host:port:database:user:password with : and \ escaped.
+ * https://www.postgresql.org/docs/17/libpq-pgpass.html
+ */
+export function passfileEntry(
+  host: string,
+  port: number,
+  database: string,
+  user: string,
+  password: string,
+): string {
+  const esc = (v: string) => v.replace(/[\\:]/g, (c) => `\\${c}`);
+  return `${esc(host)}:${port}:${esc(database)}:${esc(user)}:${esc(password)}\n`;
+}

@@ -50,7 +50,11 @@ SELECT CASE WHEN here.recovery THEN 'standby' ELSE 'primary' END AS role,
   -- pg_control_checkpoint() shows the timeline of the last checkpoint only: a just-promoted
   -- primary reads its timeline from its current WAL file name, a standby from its walreceiver.
   CASE WHEN here.recovery
-    THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
+    THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver),
+      -- not streaming: the newer of its last restartpoint's timeline and the one it must
+      -- replay up to before it is consistent (set by pg_rewind, for one)
+      greatest((SELECT timeline_id FROM pg_control_checkpoint()),
+               (SELECT nullif(min_recovery_end_timeline, 0) FROM pg_control_recovery())))
     ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
   END AS timeline,
   (SELECT system_identifier::text FROM pg_control_system()) AS "systemId",

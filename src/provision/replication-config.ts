@@ -1,4 +1,4 @@
-import { ident } from "../pgadmin/index.js";
+import { conninfoValue, ident, passfileEntry } from "../pgadmin/index.js";
 import type { MeshNode, Topology } from "../topology/index.js";
 
 /** Standbys whose upstream is `node`. */
@@ -18,6 +18,8 @@ export function replicationSettings(
   created: (standby: MeshNode) => boolean,
 ): Record<string, string | boolean> {
   const out: Record<string, string | boolean> = {};
+  // Lets pg_rewind bring a former primary (or a diverged standby) back without a full copy.
+  if (node.standby || standbysOf(t, node.name).length) out.wal_log_hints = true;
   // A sync standby is named once it exists: naming one that is still to be built would make
   // every commit on the primary wait, including the ones that build it (roles, slots).
   const syncs = standbysOf(t, node.name).filter((s) => s.standby?.sync && created(s));
@@ -55,13 +57,7 @@ export function primaryConninfo(
   return pairs.map(([k, v]) => `${k}=${conninfoValue(v)}`).join(" ");
 }
 
-/** A conninfo value: bare when plain, else single-quoted with \ and ' escaped. */
-export function conninfoValue(v: string): string {
-  return /^[A-Za-z0-9_./:-]+$/.test(v) ? v : `'${v.replace(/[\\']/g, (c) => `\\${c}`)}'`;
-}
-
-/** A line of a libpq password file: host:port:database:user:password, with : and \ escaped. */
+/** A line of a libpq password file for a standby's replication connection. */
 export function passfileLine(upstream: MeshNode, role: string, password: string): string {
-  const esc = (v: string) => v.replace(/[\\:]/g, (c) => `\\${c}`);
-  return `${esc(upstream.host)}:${upstream.port}:replication:${esc(role)}:${esc(password)}\n`;
+  return passfileEntry(upstream.host, upstream.port, "replication", role, password);
 }

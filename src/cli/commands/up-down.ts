@@ -12,15 +12,20 @@ import {
   nodeProcess,
   purgeNode,
   reloadNode,
+  rewindNode,
   startNode,
   stopNode,
 } from "../../cluster/index.js";
 import { divergence, observeReplication } from "../../pgadmin/index.js";
 import { type MeshAccess, maintenanceDb } from "../../provision/index.js";
-import { isReplicationError, ReplicationConnection } from "../../replication/index.js";
+import {
+  isReplicationError,
+  ReplicationConnection,
+  writeStandbyConfig,
+} from "../../replication/index.js";
 import { type MeshNode, secretValue, type Topology } from "../../topology/index.js";
 import { type Args, UsageError } from "../args.js";
-import { loadFromArgs, localNode, meshAccess } from "../mesh.js";
+import { adminCredentials, loadFromArgs, localNode, meshAccess } from "../mesh.js";
 import type { Output } from "../output.js";
 import { runApply } from "./apply.js";
 import { createStandby } from "./standby.js";
@@ -76,12 +81,13 @@ export async function bringUp(
   if (!standbys.length) return code;
   const failed = new Set<string>();
   for (const n of standbys) {
-    if (reclone) await removeData(t, n, out);
+    if (reclone) await rebuild(t, n, access, out);
     let r = await startOne(t, n, (line) => out.line(line));
-    const why = r.ok && !r.created ? await cannotFollow(access, n) : undefined;
+    // A standby copied or rewound just now follows its upstream by construction.
+    const why = r.ok && !r.created && !reclone ? await cannotFollow(access, n) : undefined;
     if (why && n.standby!.onMismatch === "reclone") {
-      out.line(`${n.name}: ${why}; copying it again (onMismatch: reclone)`);
-      await removeData(t, n, out);
+      out.line(`${n.name}: ${why}; rebuilding it (onMismatch: reclone)`);
+      await rebuild(t, n, access, out);
       r = await startOne(t, n, (line) => out.line(line));
     } else if (why) {
       r = {
@@ -98,12 +104,32 @@ export async function bringUp(
   return Math.max(code, await runApply({ ...access, skip: failed }, out));
 }
 
-/** Stops a standby and removes its data, so that it is copied again from its upstream. */
-async function removeData(t: Topology, n: MeshNode, out: Output): Promise<void> {
+/**
+ * Stops a standby and makes its data fit to follow its upstream again: rewound with pg_rewind
+ * when its binaries have it, else removed so that it is copied again.
+ */
+async function rebuild(t: Topology, n: MeshNode, access: MeshAccess, out: Output): Promise<void> {
   const ln = localNode(t, n);
+  const upstream = t.nodes.get(n.standby!.upstream)!;
   await stopNode(ln, { mode: "fast" });
+  if (hasData(ln)) {
+    const admin = await adminCredentials(t, upstream);
+    // pg_rewind reads the source's timeline from its control file, which a just-promoted
+    // primary updates at its first checkpoint.
+    await (await access.connections.session(upstream.name, maintenanceDb))
+      .query("CHECKPOINT")
+      .catch(() => undefined);
+    const r = await rewindNode(ln, { host: upstream.host, port: upstream.port, ...admin });
+    if (r.rewound) {
+      const owner = (await ensureServerUser()) ?? undefined;
+      await writeStandbyConfig(nodePaths(ln).dataDir, undefined, { owner, sync: true });
+      out.line(`${n.name}: rewound with pg_rewind to follow ${upstream.name}`);
+      return;
+    }
+    out.line(`${n.name}: not rewound (${r.reason})`);
+  }
   await rm(nodePaths(ln).dataDir, { recursive: true, force: true });
-  out.line(`${n.name}: data directory removed, to be copied again from ${n.standby?.upstream}`);
+  out.line(`${n.name}: data directory removed, to be copied again from ${upstream.name}`);
 }
 
 /**
