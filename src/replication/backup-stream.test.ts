@@ -40,13 +40,19 @@ function tarOf(files: readonly ManifestFixtureFile[], wal: TarFixtureEntry[] = [
   ]);
 }
 
-/** Feeds the byte stream, cut into `chunks`, through FrameParser into a BackupStream. */
+/**
+ * Feeds the byte stream, cut into `chunks`, through FrameParser into a BackupStream. Each chunk
+ * is overwritten once its messages were handled, as MessageQueue reuses its read buffers: a view
+ * kept past its message shows up as wrong bytes.
+ */
 async function run(chunks: Buffer[], stream: BackupStream): Promise<void> {
   const parser = new FrameParser();
   for (const chunk of chunks) {
+    const read = Buffer.from(chunk);
     const messages: BackendMessage[] = [];
-    parser.parse(chunk, (code, body) => messages.push({ code, body }));
+    parser.parse(read, (code, body) => messages.push({ code, body }));
     for (const m of messages) await stream.handle(m);
+    read.fill(0xee);
   }
 }
 

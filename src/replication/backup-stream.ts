@@ -16,6 +16,7 @@ export interface BackupProgress {
 
 /** Where the archive bytes go: the tar extractor, or a test's collector. */
 export interface ArchiveSink {
+  /** `chunk` is valid only until the returned promise settles: copy what must be kept. */
   write(chunk: Buffer): Promise<void>;
 }
 
@@ -178,7 +179,8 @@ export class BackupStream {
           this.received += data.length;
           this.report(false);
         } else if (this.target === "manifest") {
-          this.manifest.push(data);
+          // A message's body is valid only while it is handled (MessageQueue reuses it).
+          this.manifest.push(Buffer.from(data));
         } else {
           throw new ProtocolError("archive data before any new-archive message");
         }

@@ -112,10 +112,11 @@ export class ReplicationConnection {
     signal?: AbortSignal,
   ): Promise<ReplicationConnection> {
     if (signal?.aborted) throw abortedError(t, signal);
-    const socket = netConnect({ host: t.host, port: t.port });
+    const queue = new MessageQueue((cause) => connectError(t, cause));
+    const socket = netConnect({ host: t.host, port: t.port, onread: queue.onread });
+    queue.attach(socket);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_MS);
-    const queue = new MessageQueue(socket, (cause) => connectError(t, cause));
     let failWith: (e: unknown) => void = () => {};
     const failed = new Promise<never>((_, reject) => {
       failWith = reject;
