@@ -80,6 +80,7 @@ export function localNode(t: Topology, node: MeshNode): LocalNode {
     stateDir: join(t.stateDir, node.name),
     binaries: node.binaries,
     adminUser: node.admin.user,
+    adminPassword: declaredAdminPassword(t, node),
     settings: {
       ...replicationSettings(
         t,
@@ -103,13 +104,22 @@ export function passfilePath(t: Topology, node: MeshNode): string {
   return join(t.stateDir, node.name, "replication.pgpass");
 }
 
-/** Admin credentials: generated for managed nodes, by reference for the others. */
+/**
+ * The admin password the file declares for a node's replication group (on its declared
+ * primary, or on the node itself): what every host of the group must share.
+ */
+function declaredAdminPassword(t: Topology, node: MeshNode): string | undefined {
+  const ref = t.nodes.get(node.group)?.admin.password ?? node.admin.password;
+  return ref && secretValue(t, ref);
+}
+
+/** Admin credentials: declared in the file, or generated for managed nodes. */
 export async function adminCredentials(
   t: Topology,
   node: MeshNode,
 ): Promise<{ user: string; password: string }> {
-  if (node.admin.password)
-    return { user: node.admin.user, password: secretValue(t, node.admin.password) };
+  const declared = declaredAdminPassword(t, node);
+  if (declared !== undefined) return { user: node.admin.user, password: declared };
   const local = localNode(t, node);
   if (!hasData(local)) {
     throw new PgAdminError(

@@ -17,10 +17,11 @@ async function readSecret(file: string): Promise<string | null> {
 }
 
 /**
- * The admin superuser's password from stateDir/admin.secret, created on first use: 32 random
+ * The admin superuser's password: the declared one, or from stateDir/admin.secret, created on first use: 32 random
  * bytes, base64url, mode 0600, owned by the user running dbmesh (not the server user).
  */
 export async function adminPassword(node: LocalNode): Promise<string> {
+  if (node.adminPassword !== undefined) return node.adminPassword;
   const { secretFile } = nodePaths(node);
   let secret = await readSecret(secretFile);
   if (secret === null) {

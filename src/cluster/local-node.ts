@@ -11,6 +11,11 @@ export interface LocalNode {
   binaries: BinariesChoice;
   /** Superuser created by initdb, e.g. "postgres". */
   adminUser: string;
+  /**
+   * Its password when the file declares one (shared by the hosts of a replication group);
+   * otherwise one is generated into stateDir/admin.secret.
+   */
+  adminPassword?: string | undefined;
   /** Extra postgresql.conf settings. */
   settings: Readonly<Record<string, string | number | boolean>>;
   hba: readonly HbaLine[];
