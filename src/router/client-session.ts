@@ -22,6 +22,7 @@ import {
   type RoutedDatabase,
   type RoutedNode,
   type RoutedRole,
+  type RouterConfig,
 } from "./router-config.js";
 import { ScramServer } from "./scram-server.js";
 import {
@@ -118,6 +119,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   private authFailed = false;
   private loginTimer: NodeJS.Timeout | undefined;
   private lastPool: Pool | undefined;
+  private configSeen: RouterConfig | undefined;
 
   constructor(
     private readonly router: Router,
@@ -403,10 +405,20 @@ export class ClientSession implements ServerOwner, PoolWaiter {
 
   // ---- pools -------------------------------------------------------------------------------
 
+  /** The client's database as the running configuration has it (a reload may move its primary). */
+  private current(): RoutedDatabase {
+    const config = this.router.config;
+    if (config !== this.configSeen) {
+      this.configSeen = config;
+      this.database = config.databases.get(this.databaseKey) ?? this.database;
+    }
+    return this.database!;
+  }
+
   private poolFor(node: RoutedNode): Pool {
     const last = this.lastPool;
     if (last !== undefined && last.node === node.name) return last;
-    const pool = this.router.pool(node.name, this.database!, this.role!.name);
+    const pool = this.router.pool(node.name, this.current(), this.role!.name);
     this.lastPool = pool;
     return pool;
   }
@@ -453,7 +465,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
    * free, else queues the client (then `first` must be held).
    */
   private acquire(first: Buffer): ServerConnection | undefined {
-    const database = this.database!;
+    const database = this.current();
     const routing = this.router.routing;
     const node =
       routing === undefined
@@ -642,7 +654,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
 
   /** Whether the unit of work a message starts may run on the attached (non-primary) node. */
   private staysOn(server: ServerConnection, code: number, body: Buffer): boolean {
-    const database = this.database!;
+    const database = this.current();
     if (server.target.node === database.primary.name) return true;
     return this.router.routing!.allows(
       { database, role: this.role!.name, statement: this.statementOf(code, body) },

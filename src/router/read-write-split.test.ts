@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import {
+  BackendCode,
+  FrameParser,
+  readAuthentication,
+  readDataRow,
+  ScramClient,
+  serialize,
+} from "../protocol/index.js";
+import { exampleFixture, freePort, type MeshFixture } from "../testing/index.js";
+import { loadTopology, type Topology, withCurrentPrimaries } from "../topology/index.js";
+import { readWriteSplit, type StatementClassifier } from "./route.js";
+import { Router } from "./router.js";
+import { routerConfig } from "./router-config.js";
+
+// The routing hook on a primary with two standbys (examples/ha, capacities 8, 24, 8): with a
+// classifier plugged in, reads go to standbys by capacity, everything else to the primary, and
+// a promotion is followed on reload. The classifier here is a stand-in for the real one.
+
+const env = { REPLICATOR_PASSWORD: "repl-Secret-1", SHOP_PASSWORD: "shop-secret" };
+
+/** Reads are statements starting with SELECT that mention no write; anything else is not. */
+const standIn: StatementClassifier = {
+  isRead: (sql) => /^\s*select\b/i.test(sql) && !/\b(insert|update|delete|for update)\b/i.test(sql),
+};
+
+describe("router: read/write split on a primary with two standbys", () => {
+  let m: MeshFixture;
+  let router: Router;
+  let port: number;
+  const ports = new Map<string, string>();
+
+  function effective(): Topology {
+    const t = loadTopology(m.file);
+    let primaries: Record<string, string> = {};
+    try {
+      primaries = JSON.parse(readFileSync(join(m.dir, ".dbmesh", "primaries.json"), "utf8"));
+    } catch {}
+    return withCurrentPrimaries(t, primaries);
+  }
+
+  function client(): pg.Client {
+    const c = new pg.Client({
+      host: "127.0.0.1",
+      port,
+      user: "shop",
+      database: "shop",
+      password: env.SHOP_PASSWORD,
+    });
+    c.on("error", () => {});
+    return c;
+  }
+
+  /** The node that answered: its name, by port. */
+  async function node(c: pg.Client, sql: string): Promise<string> {
+    const r = await c.query({ text: sql, rowMode: "array" });
+    return ports.get(String((r.rows[0] as unknown[])[0]))!;
+  }
+
+  before(async () => {
+    m = await exampleFixture("router-split", "ha", env);
+    port = await freePort();
+    m.rewrite((text) => `${text}\nrouter: { listen: 127.0.0.1:${port}, poolSize: 2 }\n`);
+    const up = await m.run("up");
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    const [p, s, a] = m.ports;
+    ports.set(String(p), "primary").set(String(s), "standby-sync").set(String(a), "standby-async");
+    Object.assign(process.env, env);
+    router = new Router(routerConfig(effective()), {
+      routing: readWriteSplit(standIn, { readFromPrimary: false }),
+      log: () => {},
+    });
+    await router.start();
+  });
+  after(async () => {
+    await router?.stop();
+    await m?.destroy();
+  });
+
+  test("reads go to the standbys 24:8 by capacity; writes and transactions to the primary", async () => {
+    const c = client();
+    await c.connect();
+    try {
+      const counts: Record<string, number> = {};
+      for (let i = 0; i < 32; i++) {
+        const n = await node(c, "SELECT inet_server_port()");
+        counts[n] = (counts[n] ?? 0) + 1;
+      }
+      assert.deepEqual(counts, { "standby-sync": 24, "standby-async": 8 });
+      assert.equal(
+        await node(
+          c,
+          "INSERT INTO sales.orders (customer, amount) VALUES ('routed', 1) RETURNING inet_server_port()",
+        ),
+        "primary",
+      );
+      // Unknown or unparsable text is not a read: fail closed.
+      assert.equal(await node(c, "WITH x AS (SELECT 1) SELECT inet_server_port()"), "primary");
+      await c.query("BEGIN");
+      assert.equal(await node(c, "SELECT inet_server_port()"), "primary");
+      await c.query("COMMIT");
+    } finally {
+      await c.end();
+    }
+  });
+
+  test("a write pipelined behind a read on a standby waits and goes to the primary", async () => {
+    const socket = await login(port, "shop", "shop", env.SHOP_PASSWORD);
+    try {
+      socket.write(
+        Buffer.concat([
+          serialize.query("SELECT inet_server_port()"),
+          serialize.query(
+            "INSERT INTO sales.orders (customer, amount) VALUES ('pipelined', 2) RETURNING inet_server_port()",
+          ),
+          serialize.query("SELECT inet_server_port()"),
+        ]),
+      );
+      const rows = await rowsUntil(socket, 3);
+      assert.deepEqual(
+        rows.map((r) => ports.get(r)),
+        // The read after the write rides on the primary's connection: reads may, writes may not.
+        ["standby-sync", "primary", "primary"],
+      );
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test("after a promotion and a reload, writes go to the new primary without a restart", async () => {
+    const c = client();
+    await c.connect();
+    try {
+      const r = await m.run("promote", "standby-async");
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      router.reload(routerConfig(effective(), router.config));
+      assert.equal(
+        await node(
+          c,
+          "INSERT INTO sales.orders (customer, amount) VALUES ('after', 3) RETURNING inet_server_port()",
+        ),
+        "standby-async",
+      );
+    } finally {
+      await c.end();
+    }
+  });
+});
+
+/** A raw connection logged in with SCRAM, at its first ReadyForQuery. */
+async function login(port: number, user: string, database: string, password: string) {
+  const { connect } = await import("node:net");
+  const socket = connect({ host: "127.0.0.1", port });
+  socket.on("error", () => {});
+  const parser = new FrameParser();
+  const scram = new ScramClient(password);
+  socket.write(serialize.startup({ user, database }));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) =>
+      parser.parse(chunk, (code, body) => {
+        if (code === BackendCode.ErrorResponse) reject(new Error("login failed"));
+        if (code === BackendCode.ReadyForQuery) {
+          socket.removeListener("data", onData);
+          resolve();
+        }
+        if (code !== BackendCode.Authentication) return;
+        const auth = readAuthentication(body);
+        if (auth.kind === "sasl")
+          socket.write(serialize.saslInitialResponse(ScramClient.mechanism, scram.clientFirst()));
+        else if (auth.kind === "sasl-continue")
+          socket.write(serialize.saslResponse(scram.clientFinal(auth.data)));
+      });
+    socket.on("data", onData);
+  });
+  return socket;
+}
+
+/** The first column of every DataRow until the `count`-th ReadyForQuery. */
+function rowsUntil(socket: import("node:net").Socket, count: number): Promise<string[]> {
+  const parser = new FrameParser();
+  const rows: string[] = [];
+  let seen = 0;
+  return new Promise((resolve, reject) => {
+    socket.on("close", () => reject(new Error(`closed after ${seen} answers`)));
+    socket.on("data", (chunk: Buffer) =>
+      parser.parse(chunk, (code, body) => {
+        if (code === BackendCode.DataRow) rows.push(String(readDataRow(body)[0]));
+        if (code === BackendCode.ErrorResponse) reject(new Error("error from the router"));
+        if (code === BackendCode.ReadyForQuery && ++seen === count) resolve(rows);
+      }),
+    );
+  });
+}
