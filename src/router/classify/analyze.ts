@@ -5,9 +5,9 @@
 // Node shapes are libpg_query's JSON of the raw parse tree (src/include/nodes/parsenodes.h);
 // protobuf JSON leaves false/zero fields out.
 
-import { parseSync, scanSync } from "libpg-query";
 import type { Effect, RouteSetting, TransactionMode } from "./effect.js";
 import { leadingHint, type RouteHint } from "./hint.js";
+import { parse, scan } from "./parser.js";
 import { SourceText } from "./source-text.js";
 
 /** A function name as written: schema undefined when unqualified. */
@@ -19,6 +19,8 @@ export interface FunctionName {
 /** The oracle-independent part of a classification. */
 export interface Facts {
   readonly parsed: boolean;
+  /** The parser failed for a reason other than the text (it is reloading): don't cache. */
+  readonly transient: boolean;
   readonly hint: RouteHint | undefined;
   readonly statements: number;
   /** Set when the text needs the primary whatever a hint or session setting says. */
@@ -290,7 +292,7 @@ class Analysis {
   /** The current statement's tokens, comments excluded; offsets are absolute bytes. */
   private scan(): readonly Token[] {
     if (this.tokens === undefined) {
-      const { tokens } = scanSync(this.src.slice(this.start, this.end));
+      const { tokens } = scan(this.src.slice(this.start, this.end));
       this.tokens = tokens
         .filter((t) => t.tokenName !== "C_COMMENT" && t.tokenName !== "SQL_COMMENT")
         .map((t) => ({ ...t, start: t.start + this.start, end: t.end + this.start }));
@@ -783,9 +785,10 @@ function freezeFacts(f: Facts): Facts {
   return Object.freeze(f);
 }
 
-function unparsed(hint: RouteHint | undefined, reason: string): Facts {
+function unparsed(hint: RouteHint | undefined, reason: string, transient = false): Facts {
   return freezeFacts({
     parsed: false,
+    transient,
     hint,
     statements: 0,
     hardReason: reason,
@@ -804,9 +807,11 @@ export function analyze(text: string): Facts {
   let stmts: readonly unknown[] = [];
   if (text.length > 0) {
     try {
-      stmts = list((parseSync(text) as unknown as Obj).stmts);
+      stmts = list((parse(text) as unknown as Obj).stmts);
     } catch (e) {
-      return unparsed(hint, `parse error: ${e instanceof Error ? e.message : String(e)}`);
+      // libpg-query's SqlError is a syntax error in the text; anything else is the parser's
+      const syntax = e instanceof Error && e.name === "SqlError";
+      return unparsed(hint, `parse error: ${e instanceof Error ? e.message : String(e)}`, !syntax);
     }
   }
   const a = new Analysis(new SourceText(text));
@@ -824,6 +829,7 @@ export function analyze(text: string): Facts {
   }
   return freezeFacts({
     parsed: true,
+    transient: false,
     hint,
     statements: stmts.length,
     hardReason: a.hardReason,

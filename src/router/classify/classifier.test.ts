@@ -7,6 +7,7 @@ import {
   type Effect,
   loadParser,
   oracleFromRows,
+  parserReplacements,
   type Volatility,
   type VolatilityOracle,
   wantsPrimary,
@@ -258,5 +259,39 @@ describe("effects carry what the pooler replays", () => {
 
   test("statements are counted", () => {
     assert.equal(c.classify("SELECT 1; SELECT 2;; SELECT 3").statements, 3);
+  });
+});
+
+describe("a tree deep enough to overflow the stack inside the parser", () => {
+  test("fails closed, and later statements still parse (the wasm instance is replaced)", async () => {
+    const c = await createClassifier();
+    const deepText = (n: number) => `SELECT ${"-1 + ".repeat(n)}1`;
+    const before = parserReplacements();
+    // a left-deep chain of 50,000 additions: the parser's tree output recurses once per level
+    const deep = c.classify(deepText(50_000));
+    assert.deepEqual([deep.write, deep.hardWrite, deep.parsed], [true, true, false]);
+    assert.equal(parserReplacements(), before + 1);
+    // the spare took over at once
+    assert.equal(c.classify("SELECT 1").reason, "SELECT");
+    assert.equal(c.classify("SET a = 'x'").effects.length, 1);
+    // two failures in a row, before a new spare has loaded: misses fail closed meanwhile,
+    // and are not cached
+    c.classify(deepText(50_001));
+    const meanwhile = c.classify("SELECT 3");
+    assert.deepEqual([meanwhile.write, meanwhile.parsed], [true, false]);
+    // until the new instance has loaded (well under a second; 10 s at most)
+    for (let i = 0; i < 100 && !c.classify("SELECT 3").parsed; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const later = c.classify("SELECT 3");
+    assert.deepEqual([later.write, later.reason], [false, "SELECT"]);
+    assert.equal(c.classify("SET a = 'x'").effects.length, 1);
+  });
+
+  test("a deep tree that overflows the classifier's own walk fails closed", async () => {
+    const c = await createClassifier();
+    const r = c.classify(`SELECT ${"-1 + ".repeat(5_000)}1`);
+    assert.equal(r.write, true);
+    assert.match(r.reason, /^(classifier|parse) error: /);
   });
 });

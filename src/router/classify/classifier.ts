@@ -16,10 +16,10 @@
 //   hit on the same string object: 7-27 ns.
 // So the cache, not the parser, is what the per-message path pays: 1000x cheaper than a parse.
 
-import { loadModule } from "libpg-query";
 import { analyze, type Facts, type FunctionName } from "./analyze.js";
 import type { Effect, RouteSetting } from "./effect.js";
 import type { RouteHint } from "./hint.js";
+import { loadParser, parserLoaded } from "./parser.js";
 import { unknownVolatility, type Volatility, type VolatilityOracle } from "./volatility.js";
 
 /** A function the verdict asked the oracle about, with its answer. */
@@ -116,16 +116,6 @@ export function verdict(f: Facts, oracle: VolatilityOracle): Classification {
   });
 }
 
-let parserLoaded = false;
-
-/** Loads the parser's wasm module (once); the classifier's parse is synchronous after that. */
-export async function loadParser(): Promise<void> {
-  if (!parserLoaded) {
-    await loadModule();
-    parserLoaded = true;
-  }
-}
-
 export interface ClassifierOptions {
   /** Function volatility; default: every function unknown, so any call goes to the primary. */
   readonly oracle?: VolatilityOracle;
@@ -161,7 +151,7 @@ export class Classifier {
 
   /** Call loadParser() first (createClassifier does). */
   constructor(options: ClassifierOptions = {}) {
-    if (!parserLoaded) throw new Error("the SQL parser is not loaded: await loadParser() first");
+    if (!parserLoaded()) throw new Error("the SQL parser is not loaded: await loadParser() first");
     this.oracle = options.oracle ?? unknownVolatility;
     this.half = Math.max(1, Math.floor((options.maxEntries ?? 10_000) / 2));
     this.halfChars = Math.max(1, Math.floor((options.maxCachedChars ?? 8 * 1024 * 1024) / 2));
@@ -209,7 +199,7 @@ export class Classifier {
   private miss(text: string): Classification {
     const facts = analyze(text);
     const e: Entry = { facts, result: verdict(facts, this.oracle), generation: this.generation };
-    if (text.length <= this.maxTextLength) this.remember(text, e);
+    if (text.length <= this.maxTextLength && !facts.transient) this.remember(text, e);
     return e.result;
   }
 

@@ -7,7 +7,6 @@ export {
   Classifier,
   type ClassifierOptions,
   createClassifier,
-  loadParser,
   wantsPrimary,
 } from "./classifier.js";
 export {
@@ -19,6 +18,7 @@ export {
   type TransactionMode,
 } from "./effect.js";
 export type { RouteHint } from "./hint.js";
+export { loadParser, parserReplacements } from "./parser.js";
 export {
   type OracleOptions,
   oracleFromRows,
