@@ -253,6 +253,55 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
     }
   });
 
+  test("a fuzz run of random and mutated frames: no crash, every other client served", async () => {
+    const port = await startRouter({ maxMessage: 8192 });
+    const ok = client(port);
+    await ok.connect();
+    try {
+      // Deterministic pseudo-random bytes, so a failure can be replayed.
+      let seed = 12345;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      const valid = [
+        serialize.query("SELECT 1"),
+        serialize.parse("s", "SELECT $1::int", []),
+        serialize.bind("", "s", ["1"]),
+        serialize.describe("S", "s"),
+        serialize.execute(""),
+        serialize.close("S", "s"),
+        serialize.sync(),
+      ];
+      for (let round = 0; round < 60; round++) {
+        const w = await WireClient.login(port, "app", "appdb", PASSWORD);
+        const parts: Buffer[] = [];
+        for (let i = 0; i < 1 + rand(6); i++) {
+          const frame = Buffer.from(valid[rand(valid.length)]!);
+          const mutations = rand(4);
+          for (let j = 0; j < mutations; j++) frame[rand(frame.length)] = rand(256);
+          parts.push(rand(5) === 0 ? frame.subarray(0, rand(frame.length)) : frame);
+        }
+        if (rand(3) === 0) {
+          const junk = Buffer.alloc(rand(64));
+          for (let i = 0; i < junk.length; i++) junk[i] = rand(256);
+          parts.push(junk);
+        }
+        w.socket.end(Buffer.concat(parts));
+        await w.drained();
+        // Before login too.
+        const raw = await WireClient.open(port);
+        const junk = Buffer.alloc(1 + rand(40));
+        for (let i = 0; i < junk.length; i++) junk[i] = rand(256);
+        raw.socket.end(junk);
+        await raw.drained();
+      }
+      assert.equal(await value(ok, "SELECT 'survived'"), "survived");
+    } finally {
+      await ok.end();
+    }
+  });
+
   test("a full pool queues clients, then fails them with 53300 naming the pool", async () => {
     const port = await startRouter({ poolSize: 1, queueTimeoutMs: 300 });
     const holder = client(port);
@@ -520,6 +569,17 @@ class WireClient {
       if (code === BackendCode.ErrorResponse) errors.push(readErrorFields(body));
     }
     return { codes, rows, errors };
+  }
+
+  /** Reads until the router closes the connection. */
+  async drained(): Promise<void> {
+    for (;;) {
+      try {
+        await this.next();
+      } catch {
+        return;
+      }
+    }
   }
 
   /** The ErrorResponse the router sends before closing; fails if it closes without one. */
