@@ -120,6 +120,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   private loginTimer: NodeJS.Timeout | undefined;
   private lastPool: Pool | undefined;
   private configSeen: RouterConfig | undefined;
+  private pinned = false;
 
   constructor(
     private readonly router: Router,
@@ -550,8 +551,17 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     });
   }
 
+  /**
+   * Keeps the attached server connection for the rest of the session (transaction mode): for
+   * what outlives a transaction (LISTEN, temporary tables, session advisory locks, WITH HOLD
+   * cursors, SQL-level PREPARE). The classifier's effects call it; nothing unpins.
+   */
+  pin(): void {
+    this.pinned = true;
+  }
+
   serverIdle(server: ServerConnection): void {
-    if (!this.transactionMode || this.server !== server) return;
+    if (!this.transactionMode || this.pinned || this.server !== server) return;
     this.giveBack(server, false);
     if (this.held.length > 0 && !this.waitingPool) this.acquireForHeld();
   }
@@ -561,7 +571,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     this.server = undefined;
     this.serverPool = undefined;
     const node = server.target.node;
-    if (!this.transactionMode || server.status !== STATUS_IDLE) {
+    if (!this.transactionMode || this.pinned || server.status !== STATUS_IDLE) {
       // The session or the transaction is gone with it: the client must know and reconnect.
       this.fatal(routerErrors.serverLost(node, true));
       return;
