@@ -30,6 +30,8 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
     { type: "host", database: "all", user: admin, address: "::1/128", method: "scram-sha-256" },
   ];
   const seen = new Set<string>();
+  // (database, role) pairs that may log in, so the router can log in as them too.
+  const logins = new Map<string, [string, string]>();
   /** `database` is a name, or the keyword `replication` when `keyword` is set. */
   const add = (
     database: string,
@@ -47,6 +49,7 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
     const key = `${database}\0${role}\0${cidr}`;
     if (seen.has(key)) return;
     seen.add(key);
+    if (!keyword) logins.set(`${database}\0${role}`, [database, role]);
     lines.push({
       type: "host",
       database: keyword ? database : hbaToken(database),
@@ -85,7 +88,23 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
       add("replication", sb.role, clientAddress(n.host), `standby ${n.name}`, true);
     }
   }
+  // The router logs in to a node as the client's role: whoever may log in directly may log in
+  // through it, from the router's address.
+  if (t.router) {
+    const from = routerSource(t.router.host);
+    for (const [database, role] of [...logins.values()]) {
+      add(database, role, from, "through the dbmesh router");
+    }
+  }
   return lines;
+}
+
+/**
+ * The address nodes see the router connect from: its listen address, or loopback when it
+ * listens on every address (it then reaches local nodes from 127.0.0.1).
+ */
+function routerSource(host: string): string {
+  return host === "0.0.0.0" || host === "::" || host === "*" ? "127.0.0.1" : clientAddress(host);
 }
 
 /**
