@@ -1,6 +1,7 @@
 import pg from "pg";
 import { isClusterError } from "../cluster/index.js";
 import { isPgAdminError } from "../pgadmin/index.js";
+import { MetricsListenError } from "../router/index.js";
 import { jsonSchema, TopologyError } from "../topology/index.js";
 import { type Args, parseArgs, UsageError, usage } from "./args.js";
 import { applyCommand, planCommand } from "./commands/apply.js";
@@ -78,6 +79,11 @@ function report(e: unknown, out: Output): number {
   }
   if (isPgAdminError(e)) {
     if (out.json) out.data({ error: e.kind, node: e.node, message: e.message, hint: e.hint });
+    else process.stderr.write(`error: ${e.message}\n  hint: ${e.hint}\n`);
+    return 1;
+  }
+  if (e instanceof MetricsListenError) {
+    if (out.json) out.data({ error: e.kind, message: e.message, hint: e.hint });
     else process.stderr.write(`error: ${e.message}\n  hint: ${e.hint}\n`);
     return 1;
   }

@@ -11,6 +11,7 @@ import {
 } from "./mesh-checks.js";
 import { checkReachable } from "./reachability.js";
 import { checkReplication } from "./replication-checks.js";
+import { checkRouter } from "./router-checks.js";
 
 /**
  * Every check, nodes in parallel. Checks that need a node that is not reachable are not run;
@@ -41,5 +42,6 @@ export async function runDoctor(t: Topology, conns: Connections): Promise<CheckR
     if (ext.ok) perLink.push(...(await checkLinkRoundTrip(conns, l)));
   }
   const replication = await checkReplication(conns, t, up);
-  return [...reach, ...perNode.flat(), ...replication, ...perLink];
+  const router = await checkRouter(t);
+  return [...reach, ...perNode.flat(), ...replication, ...perLink, ...router];
 }

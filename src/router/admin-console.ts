@@ -3,12 +3,14 @@
 import type { ClientSession } from "./client-session.js";
 import { errorMessage, routerErrors } from "./errors.js";
 import type { Pool } from "./pool.js";
+import type { Routing } from "./route.js";
 import type { RouterConfig } from "./router-config.js";
 import { commandComplete, dataRow, rowDescription } from "./wire.js";
 
 /** What the console reads from the running router. */
 export interface AdminView {
   readonly config: RouterConfig;
+  readonly routing?: Routing | undefined;
   pools(): Iterable<Pool>;
   clients(): Iterable<ClientSession>;
 }
@@ -103,6 +105,8 @@ const commands: Record<string, (view: AdminView) => Table> = {
       "application_name",
       "node",
       "remote_pid",
+      "route",
+      "pinned",
     ],
     rows: [...view.clients()].map((c) => [
       String(c.id),
@@ -121,6 +125,20 @@ const commands: Record<string, (view: AdminView) => Table> = {
       c.applicationName,
       c.server?.target.node ?? null,
       c.server ? String(c.server.pid) : null,
+      c.route,
+      c.pinnedReason ?? null,
+    ]),
+  }),
+  nodes: (view) => ({
+    columns: ["node", "role", "state", "lag_bytes", "replay_lsn", "capacity", "detail"],
+    rows: (view.routing?.nodes?.() ?? []).map((n) => [
+      n.node,
+      n.role,
+      n.state,
+      n.lagBytes === null ? null : String(n.lagBytes),
+      n.replayLsn,
+      String(n.capacity),
+      n.detail,
     ]),
   }),
   stats: (view) => ({

@@ -13,7 +13,14 @@ import {
   ScramClient,
   serialize,
 } from "../protocol/index.js";
+import {
+  type Classification,
+  type RouteEffect,
+  type RouteSetting,
+  wantsPrimary,
+} from "./classify/index.js";
 import { errorMessage, type RouterError, routerErrors, serverErrorMessage } from "./errors.js";
+import { lsnNumber } from "./health.js";
 import { Outbox } from "./outbox.js";
 import type { Pool, PoolWaiter } from "./pool.js";
 import type { Router } from "./router.js";
@@ -43,9 +50,12 @@ import {
 import type { PreparedStatement } from "./statements.js";
 import {
   acceptSsl,
+  commandComplete,
+  dataRow,
   negotiateProtocolVersion,
   readyIdle,
   refuseEncryption,
+  rowDescription,
   sqlLiteral,
 } from "./wire.js";
 
@@ -70,6 +80,13 @@ const NOT_CARRIED = new Set([
   "default_transaction_read_only",
   "scram_iterations",
 ]);
+
+/**
+ * Settings the server does not report (search_path, statement_timeout...) that a client set
+ * through the router on each server connection, as current_setting() read them back: a client
+ * without the setting resets it when it borrows the connection.
+ */
+const quietOnServer = new WeakMap<ServerConnection, Map<string, string>>();
 
 type State = "startup" | "sasl-initial" | "sasl-final" | "login" | "ready" | "admin" | "closed";
 
@@ -103,6 +120,34 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   waitTimer: NodeJS.Timeout | undefined;
   /** Units of work (Query or Sync) sent, for SHOW STATS. */
   requests = 0;
+  /** SET dbmesh.route: where this session's statements go (a comment hint wins per statement). */
+  route: RouteSetting = "auto";
+  /** Why the session keeps its server connection (transaction mode), for SHOW CLIENTS. */
+  pinnedReason: string | undefined;
+  /**
+   * Read-your-writes: the primary's WAL position (bytes) after this session's last write; its
+   * reads go only to nodes that replayed it. 0: none; Infinity: unknown, reads go to the primary.
+   */
+  minLsn = 0;
+  /** The attached connection ran a write since it was lent (or since its WAL was read). */
+  private wrote = false;
+  /** Settings statements on the attached connection changed: read back before it is returned. */
+  private touched: Set<string> | undefined;
+  /** RESET ALL or DISCARD ALL ran on the attached connection. */
+  private touchedAll = false;
+  /** DISCARD ALL or DEALLOCATE ALL dropped the router's statements: close, don't pool, it. */
+  private dirty = false;
+  /** A BEGIN ran on the attached connection without COMMIT or ROLLBACK yet (pipelining). */
+  private inTransaction = false;
+  private probing = false;
+  /** A unit of work failed before reaching a server: its messages are dropped up to Sync. */
+  private discarding = false;
+  /** SQL of the last unnamed Parse, for the Bind that runs it. */
+  private unnamedSql = "";
+  /** Unreported settings the client set, as the server read them back; carried like `settings`. */
+  private readonly quietSettings = new Map<string, string>();
+  /** Lower-case names of the parameters the servers report (their changes arrive by themselves). */
+  private reportedNames: Set<string> | undefined;
   /** Settings the client's session has, to be carried to each server connection it uses. */
   private readonly settings = new Map<string, string>();
   private readonly startupSettings = new Map<string, string>();
@@ -362,7 +407,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       return;
     }
     // The first server connection tells the server's parameters; later logins reuse them.
-    const pool = this.poolFor(this.database.primary);
+    const pool = this.poolFor(this.loginNode());
     if (this.transactionMode && pool.serverParams) {
       this.finishLogin(pool.serverParams);
       return;
@@ -416,6 +461,16 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     return this.database!;
   }
 
+  /** The node a login borrows from: the primary, or a readable node when the primary is down. */
+  private loginNode(): RoutedNode {
+    const database = this.current();
+    const routing = this.router.routing;
+    if (routing === undefined) return database.primary;
+    const primary = routing.primary(database);
+    if (!("severity" in primary)) return primary;
+    return (this.transactionMode && routing.standby(database, 0)) || database.primary;
+  }
+
   private poolFor(node: RoutedNode): Pool {
     const last = this.lastPool;
     if (last !== undefined && last.node === node.name) return last;
@@ -438,6 +493,9 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   refused(failure: RouterError | ConnectFailure): void {
     const pool = this.waitingPool;
     this.waitingPool = undefined;
+    if (!("severity" in failure) && failure.kind === "socket" && pool) {
+      this.router.routing?.suspect?.(pool.node);
+    }
     const message = failureMessage(failure, pool?.node ?? "");
     if (this.state === "login" || !this.transactionMode) {
       this.out.push(message);
@@ -465,17 +523,20 @@ export class ClientSession implements ServerOwner, PoolWaiter {
    * Borrows a server connection for the unit of work `first` starts: returns it when one was
    * free, else queues the client (then `first` must be held).
    */
-  private acquire(first: Buffer): ServerConnection | undefined {
+  private acquire(first: Buffer, c: Classification | undefined): ServerConnection | undefined {
     const database = this.current();
     const routing = this.router.routing;
-    const node =
-      routing === undefined
-        ? database.primary
-        : routing.choose({
-            database,
-            role: this.role!.name,
-            statement: this.statementOf(first[0]!, first.subarray(5)),
-          });
+    let node: RoutedNode | RouterError = database.primary;
+    if (routing !== undefined) {
+      node = routing.primary(database);
+      if (this.transactionMode && c !== undefined && !this.needsPrimary(c)) {
+        node = routing.standby(database, this.minLsn) ?? node;
+      }
+    }
+    if ("severity" in node) {
+      this.failUnit(node, first[0]!);
+      return undefined;
+    }
     const pool = this.poolFor(node);
     const server = pool.take();
     if (server) this.attach(server, pool);
@@ -484,6 +545,22 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       pool.wait(this);
     }
     return server;
+  }
+
+  /** Whether a unit of work that starts with `c` must run on the primary. */
+  private needsPrimary(c: Classification): boolean {
+    if (c.effects.length !== 0) {
+      // What pins the connection must pin one that can also write.
+      for (const e of c.effects) if (e.kind === "pin" || e.kind === "prepare") return true;
+    }
+    return wantsPrimary(c, this.route);
+  }
+
+  /** A unit of work that cannot start (no primary): its error, and ReadyForQuery at its end. */
+  private failUnit(e: RouterError, code: number): void {
+    this.out.push(errorMessage(e));
+    if (code === FrontendCode.Query || code === FrontendCode.Sync) this.out.push(readyIdle);
+    else this.discarding = true;
   }
 
   /** Borrows a connection for the first held frame and forwards what it can. */
@@ -519,6 +596,23 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       sql += `${sql === "" ? "SELECT " : ", "}pg_catalog.set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, false)`;
       server.params.set(name, value);
     }
+    const had = quietOnServer.get(server);
+    if (had !== undefined || this.quietSettings.size > 0) {
+      let resets = "";
+      for (const [name, value] of this.quietSettings) {
+        if (had?.get(name) === value) continue;
+        sql += `${sql === "" ? "SELECT " : ", "}pg_catalog.set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, false)`;
+      }
+      if (had !== undefined) {
+        for (const name of had.keys()) {
+          if (!this.quietSettings.has(name)) resets += `; RESET ${gucName(name)}`;
+        }
+      }
+      if (this.quietSettings.size > 0) quietOnServer.set(server, new Map(this.quietSettings));
+      else quietOnServer.delete(server);
+      sql += resets;
+      if (sql.startsWith("; ")) sql = sql.slice(2);
+    }
     if (sql !== "") server.sendSilent(sql);
   }
 
@@ -534,7 +628,13 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     server.owner = undefined;
     if (server.socket.isPaused()) server.socket.resume();
     if (this.socket.isPaused() && !clientGone) this.socket.resume();
-    if (!server.reusable) {
+    this.wrote = false;
+    this.touched = undefined;
+    this.touchedAll = false;
+    this.inTransaction = false;
+    const dirty = this.dirty;
+    this.dirty = false;
+    if (!server.reusable || dirty) {
       server.close();
       return;
     }
@@ -556,21 +656,105 @@ export class ClientSession implements ServerOwner, PoolWaiter {
    * what outlives a transaction (LISTEN, temporary tables, session advisory locks, WITH HOLD
    * cursors, SQL-level PREPARE). The classifier's effects call it; nothing unpins.
    */
-  pin(): void {
+  pin(reason = "pinned"): void {
     this.pinned = true;
+    this.pinnedReason ??= reason;
   }
 
   serverIdle(server: ServerConnection): void {
-    if (!this.transactionMode || this.pinned || this.server !== server) return;
+    if (!this.transactionMode || this.server !== server || this.probing) return;
+    if (this.pinned) {
+      // Everything this session runs goes to this connection: nothing to carry or wait for.
+      this.wrote = false;
+      this.touched = undefined;
+      this.touchedAll = false;
+      return;
+    }
+    if (this.wrote || this.touched !== undefined || this.touchedAll) {
+      this.probe(server);
+      return;
+    }
     this.giveBack(server, false);
     if (this.held.length > 0 && !this.waitingPool) this.acquireForHeld();
+  }
+
+  /**
+   * Before a connection goes back: after a write on the primary, its WAL position (the
+   * session's next reads need a node that replayed it); after SET or RESET, the values the
+   * server ended with (a rolled-back SET is not carried). One hidden query, then the release.
+   */
+  private probe(server: ServerConnection): void {
+    const routing = this.router.routing;
+    let lsn = false;
+    if (this.wrote && routing !== undefined) {
+      const primary = routing.primary(this.current());
+      lsn = !("severity" in primary) && primary.name === server.target.node;
+    }
+    const names: string[] = [];
+    if (this.touched !== undefined || this.touchedAll) {
+      const reported = this.reported(server);
+      const all = new Set(this.touched);
+      if (this.touchedAll) {
+        for (const n of this.quietSettings.keys()) all.add(n);
+        for (const n of quietOnServer.get(server)?.keys() ?? []) all.add(n);
+      }
+      for (const n of all) if (!reported.has(n)) names.push(n);
+    }
+    this.wrote = false;
+    this.touched = undefined;
+    this.touchedAll = false;
+    if (!lsn && names.length === 0) {
+      this.serverIdle(server);
+      return;
+    }
+    let sql = `SELECT ${lsn ? "pg_catalog.pg_current_wal_lsn()::text" : "NULL"}`;
+    for (const n of names) sql += `, pg_catalog.current_setting(${sqlLiteral(n)}, true)`;
+    this.probing = true;
+    server.probe(sql, (row) => {
+      this.probing = false;
+      if (lsn) this.minLsn = row?.[0] ? lsnNumber(row[0]) : Number.POSITIVE_INFINITY;
+      if (row !== undefined) {
+        let onServer = quietOnServer.get(server);
+        for (let i = 0; i < names.length; i++) {
+          const name = names[i]!;
+          const value = row[i + 1];
+          if (value === null || value === undefined) {
+            this.quietSettings.delete(name);
+            onServer?.delete(name);
+          } else {
+            this.quietSettings.set(name, value);
+            if (onServer === undefined) {
+              onServer = new Map();
+              quietOnServer.set(server, onServer);
+            }
+            onServer.set(name, value);
+          }
+        }
+      }
+      if (this.server === server && server.reusable) this.serverIdle(server);
+    });
+    server.flush();
+  }
+
+  /** Lower-case names of the parameters servers report with ParameterStatus. */
+  private reported(server: ServerConnection): Set<string> {
+    if (this.reportedNames === undefined) {
+      const names = new Set<string>();
+      for (const n of (this.serverPool?.serverParams ?? server.params).keys()) {
+        names.add(n.toLowerCase());
+      }
+      this.reportedNames = names;
+    }
+    return this.reportedNames;
   }
 
   serverLost(server: ServerConnection, groups: number, errorSent: boolean): void {
     if (this.server !== server) return;
     this.server = undefined;
     this.serverPool = undefined;
+    this.probing = false;
     const node = server.target.node;
+    this.router.routing?.suspect?.(node);
     if (!this.transactionMode || this.pinned || server.status !== STATUS_IDLE) {
       // The session or the transaction is gone with it: the client must know and reconnect.
       this.fatal(routerErrors.serverLost(node, true));
@@ -594,26 +778,176 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       this.close(true);
       return;
     }
+    if (this.discarding) {
+      // After a unit of work failed in the router, as a server skips to Sync after an error.
+      if (code === FrontendCode.Sync) {
+        this.discarding = false;
+        this.out.push(readyIdle);
+        return;
+      }
+      if (code !== FrontendCode.Query) return;
+      this.discarding = false;
+    }
+    const c = this.classifyMessage(code, body);
+    if (c !== undefined && c.effects.length !== 0 && code === FrontendCode.Query) {
+      if (this.answerRoute(c)) return;
+    }
     let server = this.server;
     if (server === undefined && this.held.length === 0 && this.waitingPool === undefined) {
       // A unit of work starts: borrow a connection; `frame` waits only if none is free.
-      server = this.acquire(frame);
+      server = this.acquire(frame, c);
+      if (server === undefined && this.waitingPool === undefined) return;
     }
     if (server === undefined || this.holding) {
       this.held.push(frame);
       return;
     }
-    if (this.transactionMode) this.forward(server, code, body, frame);
+    if (this.transactionMode) this.forward(server, code, body, frame, c);
     else server.sendUntracked(frame);
   }
 
+  /**
+   * The classification of the statement a message runs or starts (transaction mode with
+   * routing): a Query's text, a Parse's, or the statement a Bind runs. One Map lookup on a hit.
+   */
+  private classifyMessage(code: number, body: Buffer): Classification | undefined {
+    const routing = this.router.routing;
+    if (routing === undefined || !this.transactionMode) return undefined;
+    switch (code) {
+      case FrontendCode.Query:
+        return routing.classify(readQuery(body));
+      case FrontendCode.Parse: {
+        const nameEnd = body.indexOf(0);
+        const sqlEnd = body.indexOf(0, nameEnd + 1);
+        if (nameEnd < 0 || sqlEnd < 0) return undefined;
+        const sql = body.toString("utf8", nameEnd + 1, sqlEnd);
+        if (nameEnd === 0) this.unnamedSql = sql;
+        return routing.classify(sql);
+      }
+      case FrontendCode.Bind: {
+        const start = body.indexOf(0) + 1;
+        const end = body.indexOf(0, start);
+        if (start === 0 || end < start) return undefined;
+        const sql =
+          end === start
+            ? this.unnamedSql
+            : this.statements.get(body.toString("utf8", start, end))?.sql;
+        return sql ? routing.classify(sql) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * SET/RESET/SHOW dbmesh.route, answered by the router. A client that pipelines it behind
+   * statements still running has it sent on (the server takes it as a placeholder setting)
+   * while the router applies it too.
+   */
+  private answerRoute(c: Classification): boolean {
+    let effect: RouteEffect | { readonly kind: "show-route" } | undefined;
+    for (const e of c.effects) {
+      if (e.kind === "route" || e.kind === "show-route") {
+        effect = e;
+        break;
+      }
+    }
+    if (effect === undefined) return false;
+    const server = this.server;
+    const busy =
+      this.held.length > 0 ||
+      this.waitingPool !== undefined ||
+      (server !== undefined && server.inFlight > 0);
+    if (busy) {
+      if (effect.kind === "route" && effect.route !== undefined && effect.scope === "session") {
+        this.route = effect.route;
+      }
+      return false;
+    }
+    if (c.statements > 1) {
+      this.out.push(errorMessage(routerErrors.routeNotAlone()));
+    } else if (effect.kind === "show-route") {
+      this.out.push(rowDescription(["dbmesh.route"]));
+      this.out.push(dataRow([this.route]));
+      this.out.push(commandComplete("SHOW"));
+    } else if (effect.route === undefined) {
+      this.out.push(errorMessage(routerErrors.invalidRoute(effect.value)));
+    } else {
+      if (effect.scope === "session") this.route = effect.route;
+      this.out.push(commandComplete("SET"));
+    }
+    const status = server?.status ?? STATUS_IDLE;
+    this.out.push(
+      status === STATUS_IDLE ? readyIdle : serialize.readyForQuery(status === 0x54 ? "T" : "E"),
+    );
+    return true;
+  }
+
+  private touch(name: string): void {
+    if (this.touched === undefined) this.touched = new Set();
+    this.touched.add(name);
+  }
+
+  /** What a statement forwarded on `server` does to the session (transaction mode). */
+  private observe(c: Classification, server: ServerConnection): void {
+    if (c.write) this.wrote = true;
+    const effects = c.effects;
+    if (effects.length === 0) return;
+    for (const e of effects) {
+      switch (e.kind) {
+        case "set":
+          if (e.scope === "session") this.touch(e.name);
+          break;
+        case "reset":
+          this.touch(e.name);
+          break;
+        case "reset-all":
+          this.touchedAll = true;
+          this.route = "auto";
+          break;
+        case "discard":
+          if (e.what === "all") {
+            this.touchedAll = true;
+            this.route = "auto";
+            this.dirty = true;
+            server.prepared.clear();
+          }
+          break;
+        case "deallocate":
+          if (e.name === undefined) {
+            this.dirty = true;
+            server.prepared.clear();
+          }
+          break;
+        case "pin":
+          this.pin(e.reason);
+          break;
+        case "prepare":
+          // SQL-level prepared statements live on one server connection: keep it.
+          this.pin(`PREPARE ${e.name}`);
+          break;
+        case "begin":
+          this.inTransaction = true;
+          break;
+        case "commit":
+        case "rollback":
+        case "prepare-transaction":
+          this.inTransaction = false;
+          break;
+        default:
+      }
+    }
+  }
+
   /** Transaction mode: forwards one frame and records what it expects back. */
-  private forward(server: ServerConnection, code: number, body: Buffer, frame: Buffer): void {
-    if (
-      this.atGroupStart &&
-      this.router.routing !== undefined &&
-      !this.staysOn(server, code, body)
-    ) {
+  private forward(
+    server: ServerConnection,
+    code: number,
+    body: Buffer,
+    frame: Buffer,
+    c: Classification | undefined,
+  ): void {
+    if (this.atGroupStart && this.router.routing !== undefined && !this.staysOn(server, c)) {
       // A statement this node must not run follows a finished one: it waits for the release.
       this.holding = true;
       this.held.push(frame);
@@ -621,7 +955,13 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     }
     switch (code) {
       case FrontendCode.Query:
+        if (c !== undefined) this.observe(c, server);
+        server.send(frame, QUERY);
+        this.requests++;
+        this.atGroupStart = true;
+        return;
       case FrontendCode.FunctionCall:
+        this.wrote = true;
         server.send(frame, QUERY);
         this.requests++;
         this.atGroupStart = true;
@@ -636,6 +976,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
         else this.parseNamed(server, body);
         break;
       case FrontendCode.Bind: {
+        if (c !== undefined) this.observe(c, server);
         const portalEnd = body.indexOf(0);
         if (body[portalEnd + 1] === 0) server.send(frame, BIND);
         else this.bindNamed(server, body, frame, portalEnd);
@@ -662,32 +1003,16 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     this.atGroupStart = false;
   }
 
-  /** Whether the unit of work a message starts may run on the attached (non-primary) node. */
-  private staysOn(server: ServerConnection, code: number, body: Buffer): boolean {
-    const database = this.current();
-    if (server.target.node === database.primary.name) return true;
-    return this.router.routing!.allows(
-      { database, role: this.role!.name, statement: this.statementOf(code, body) },
-      server.target.node,
-    );
-  }
-
-  /** The SQL a message runs: a Query's text, a Parse's, or that of the statement a Bind names. */
-  private statementOf(code: number, body: Buffer): string {
-    switch (code) {
-      case FrontendCode.Query:
-        return readQuery(body);
-      case FrontendCode.Parse:
-        return readParse(body).sql;
-      case FrontendCode.Bind: {
-        const start = body.indexOf(0) + 1;
-        const end = body.indexOf(0, start);
-        if (start === 0 || end <= start) return "";
-        return this.statements.get(body.toString("utf8", start, end))?.sql ?? "";
-      }
-      default:
-        return "";
-    }
+  /**
+   * Whether the unit of work a message starts, pipelined behind a finished one, may run on the
+   * attached node: anything on the primary, inside a transaction or when pinned (everything goes
+   * where the transaction started), else only what needs no primary.
+   */
+  private staysOn(server: ServerConnection, c: Classification | undefined): boolean {
+    if (server.status !== STATUS_IDLE || this.inTransaction || this.pinned) return true;
+    const primary = this.router.routing!.primary(this.current());
+    if (!("severity" in primary) && server.target.node === primary.name) return true;
+    return c !== undefined && !this.needsPrimary(c);
   }
 
   private parseNamed(server: ServerConnection, body: Buffer): void {
@@ -789,6 +1114,14 @@ function parseOptions(options: string): [string, string][] {
     if (eq > 0) out.push([w.slice(0, eq).replace(/-/g, "_"), w.slice(eq + 1)]);
   }
   return out;
+}
+
+/** A setting's name for RESET: each dotted part quoted as an identifier. */
+function gucName(name: string): string {
+  return name
+    .split(".")
+    .map((p) => `"${p.replace(/"/g, '""')}"`)
+    .join(".");
 }
 
 function failureMessage(failure: RouterError | ConnectFailure, node: string): Buffer {

@@ -75,6 +75,27 @@ export const routerErrors = {
     ),
   /** 57P01: the router is stopping. */
   adminShutdown: () => fatal("57P01", "terminating connection: the router is shutting down"),
+  /** 08006: the primary writes would go to is down or fenced; fail now rather than hang. */
+  primaryDown: (node: string, database: string, why: string) =>
+    error(
+      "08006",
+      `the primary of database ${database}, node ${node}, is not available${why ? `: ${why}` : ""}`,
+      "reads still work; writes resume when the node is back or another is promoted (dbmesh promote)",
+    ),
+  /** 22023: SET dbmesh.route to something else than primary, standby or auto. */
+  invalidRoute: (value: string) =>
+    error(
+      "22023",
+      `invalid value for parameter "dbmesh.route": "${value}"`,
+      "Available values: primary, standby, auto.",
+    ),
+  /** 0A000: SET/SHOW dbmesh.route in a query string with other statements. */
+  routeNotAlone: () =>
+    error(
+      "0A000",
+      "SET and SHOW dbmesh.route must be sent as a query of their own",
+      "the router answers them itself; send the other statements separately",
+    ),
   /** 57P03: a database whose replication group has no primary to send writes to. */
   noPrimary: (database: string) =>
     error("57P03", `no primary is known for database ${database}`, "run dbmesh status"),
@@ -85,7 +106,7 @@ export const routerErrors = {
     error(
       "42601",
       `the admin console does not understand: ${text.slice(0, 80)}`,
-      "try SHOW POOLS, SHOW SERVERS, SHOW CLIENTS or SHOW STATS",
+      "try SHOW POOLS, SHOW SERVERS, SHOW CLIENTS, SHOW STATS or SHOW NODES",
     ),
 } as const;
 

@@ -1,6 +1,13 @@
 export { type AdminView, adminAnswer } from "./admin-console.js";
 export { type RouterError, routerErrors } from "./errors.js";
 export {
+  MetricsListenError,
+  type MetricsServer,
+  type MetricsView,
+  renderMetrics,
+  startMetrics,
+} from "./metrics.js";
+export {
   type RouteRequest,
   type Routing,
   readWriteSplit,
@@ -15,3 +22,9 @@ export {
   type RouterConfig,
   routerConfig,
 } from "./router-config.js";
+export {
+  type NodeHealthReport,
+  type NodeHealthSource,
+  type Route,
+  RouterStats,
+} from "./stats.js";

@@ -1,5 +1,6 @@
 import { type RouterError, routerErrors } from "./errors.js";
 import { type ConnectFailure, ServerConnection, type ServerTarget } from "./server-connection.js";
+import { Histogram, QUEUE_WAIT_BUCKETS, type RouterStats } from "./stats.js";
 
 /** A client waiting for a server connection. */
 export interface PoolWaiter {
@@ -41,6 +42,8 @@ export class Pool {
   /** Every open or opening connection. */
   readonly all = new Set<ServerConnection>();
   readonly stats: PoolStats = { lends: 0, waits: 0, timeouts: 0, waitMs: 0, connectFailures: 0 };
+  /** Seconds each queued client waited, for the metrics endpoint. */
+  readonly waitSeconds = new Histogram(QUEUE_WAIT_BUCKETS);
   /** Reported parameters of the first connection, for clients logging in without one. */
   serverParams: ReadonlyMap<string, string> | undefined;
   private readonly waiters: PoolWaiter[] = [];
@@ -57,6 +60,8 @@ export class Pool {
     /** Where to log in, read at each new connection so reloads apply. */
     private readonly target: () => ServerTarget,
     private settings: PoolSettings,
+    /** Router-wide counters: errors clients receive, units of work, bytes of closed servers. */
+    private readonly routerStats?: RouterStats,
   ) {}
 
   get waiting(): number {
@@ -88,6 +93,7 @@ export class Pool {
     waiter.waitTimer = setTimeout(() => {
       if (!this.dequeue(waiter)) return;
       this.stats.timeouts++;
+      this.routerStats?.recordError("53300", "router");
       waiter.refused(routerErrors.poolTimeout(this.name, ms / 1000, this.settings.size));
     }, ms);
     this.grow();
@@ -143,7 +149,11 @@ export class Pool {
     clearTimeout(waiter.waitTimer);
     waiter.waitTimer = undefined;
     const since = this.waitStart.get(waiter);
-    if (since !== undefined) this.stats.waitMs += Date.now() - since;
+    if (since !== undefined) {
+      const ms = Date.now() - since;
+      this.stats.waitMs += ms;
+      this.waitSeconds.observe(ms / 1000);
+    }
     this.waitStart.delete(waiter);
   }
 
@@ -159,7 +169,7 @@ export class Pool {
   }
 
   private open(): void {
-    const server = new ServerConnection(this.target(), (s) => this.forget(s));
+    const server = new ServerConnection(this.target(), (s) => this.forget(s), this.routerStats);
     this.all.add(server);
     this.opening++;
     server.open(Math.max(this.settings.queueTimeoutMs, 1000), (failure) => {
@@ -170,6 +180,10 @@ export class Pool {
         const waiter = this.waiters.shift();
         if (waiter !== undefined) {
           this.stopWaiting(waiter);
+          this.routerStats?.recordError(
+            failure.kind === "server" ? failure.fields.code || "XX000" : "08001",
+            failure.kind === "server" ? "server" : "router",
+          );
           waiter.refused(failure);
         }
         return;
@@ -181,6 +195,7 @@ export class Pool {
 
   private forget(server: ServerConnection): void {
     this.all.delete(server);
+    this.routerStats?.serverClosed(server.socket);
     const i = this.idle.indexOf(server);
     if (i !== -1) this.idle.splice(i, 1);
     // Room for another connection if clients wait (a broken one was dropped).

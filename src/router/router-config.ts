@@ -9,6 +9,11 @@ export interface RoutedNode {
   readonly port: number;
   /** Relative share of reads (capacity in the file). */
   readonly capacity: number;
+  /**
+   * Replay lag beyond which reads skip the node while it is a standby (standby.maxLag in the
+   * file; 64 MiB and no time bound for a node the file declares as a primary).
+   */
+  readonly maxLag: { readonly bytes: number; readonly seconds: number | undefined };
 }
 
 /** A database clients name in their startup packet: a database key of the file. */
@@ -23,6 +28,10 @@ export interface RoutedDatabase {
   readonly primary: RoutedNode;
   /** The group's standbys, which may serve reads. */
   readonly standbys: readonly RoutedNode[];
+  /** The primary, then the standbys. */
+  readonly members: readonly RoutedNode[];
+  /** The database's owner role: the health checker logs in as it. */
+  readonly owner: string;
 }
 
 /** A declared role: its password for server logins and the verifier clients prove against. */
@@ -43,12 +52,17 @@ export interface RouterConfig {
   readonly maxMessage: number;
   /** Reads may go to the primary too, weighted by its capacity. */
   readonly readFromPrimary: boolean;
+  /** Milliseconds between health checks of each node (router.healthInterval). */
+  readonly healthIntervalMs: number;
   /** PEM certificate and key for TLS towards clients, read once. */
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   readonly nodes: ReadonlyMap<string, RoutedNode>;
   readonly databases: ReadonlyMap<string, RoutedDatabase>;
   readonly roles: ReadonlyMap<string, RoutedRole>;
 }
+
+/** The default standby.maxLag.bytes of the file. */
+const DEFAULT_MAX_LAG_BYTES = 64 * 1024 * 1024;
 
 /** The database name reserved for the admin console. */
 export const ADMIN_DATABASE = "dbmesh";
@@ -66,7 +80,16 @@ export function routerConfig(t: Topology, previous?: RouterConfig): RouterConfig
     if (n.engine !== "postgres") continue;
     nodes.set(
       n.name,
-      Object.freeze({ name: n.name, host: n.host, port: n.port, capacity: n.capacity }),
+      Object.freeze({
+        name: n.name,
+        host: n.host,
+        port: n.port,
+        capacity: n.capacity,
+        maxLag: Object.freeze({
+          bytes: n.standby?.maxLag.bytes ?? DEFAULT_MAX_LAG_BYTES,
+          seconds: n.standby?.maxLag.seconds,
+        }),
+      }),
     );
   }
   const databases = new Map<string, RoutedDatabase>();
@@ -79,6 +102,7 @@ export function routerConfig(t: Topology, previous?: RouterConfig): RouterConfig
     const current = members.find((n) => !n.standby)?.name ?? primaryOf(t, d.node);
     const primary = nodes.get(current);
     if (!primary) continue;
+    const standbys = members.filter((n) => n.name !== current).map((n) => nodes.get(n.name)!);
     databases.set(
       d.key,
       Object.freeze({
@@ -86,9 +110,9 @@ export function routerConfig(t: Topology, previous?: RouterConfig): RouterConfig
         name: d.name,
         group,
         primary,
-        standbys: Object.freeze(
-          members.filter((n) => n.name !== current).map((n) => nodes.get(n.name)!),
-        ),
+        standbys: Object.freeze(standbys),
+        members: Object.freeze([primary, ...standbys]),
+        owner: d.owner,
       }),
     );
   }
@@ -107,6 +131,7 @@ export function routerConfig(t: Topology, previous?: RouterConfig): RouterConfig
     queueTimeoutMs: Math.round(r.queueTimeout * 1000),
     maxMessage: r.maxMessage,
     readFromPrimary: r.readFromPrimary,
+    healthIntervalMs: Math.round(r.healthInterval * 1000),
     tls: r.tls
       ? Object.freeze({ cert: readFileSync(r.tls.cert), key: readFileSync(r.tls.key) })
       : undefined,

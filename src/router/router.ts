@@ -5,10 +5,12 @@ import { adminAnswer, adminParameters } from "./admin-console.js";
 import { ClientSession } from "./client-session.js";
 import { routerErrors } from "./errors.js";
 import { listen } from "./listener.js";
+import { type MetricsServer, startMetrics } from "./metrics.js";
 import { Pool } from "./pool.js";
 import type { Routing } from "./route.js";
 import type { RoutedDatabase, RouterConfig } from "./router-config.js";
 import { StatementRegistry } from "./statements.js";
+import { RouterStats } from "./stats.js";
 
 export interface RouterOptions {
   /** Where each unit of work runs; without one, the group's current primary. */
@@ -17,6 +19,8 @@ export interface RouterOptions {
   readonly log?: (line: string) => void;
   /** Seconds an unused server connection stays open; default 300. */
   readonly serverIdleTimeout?: number;
+  /** Where to serve Prometheus metrics (GET /metrics, GET /health): router.metrics in the file. */
+  readonly metrics?: { readonly host: string; readonly port: number };
 }
 
 /** The wire-protocol router: a listener, client sessions, and pools of server connections. */
@@ -24,6 +28,8 @@ export class Router {
   config: RouterConfig;
   readonly routing: Routing | undefined;
   readonly statements = new StatementRegistry();
+  /** Counters for the metrics endpoint; the health checker sets `stats.nodeHealth`. */
+  readonly stats = new RouterStats(() => this.config);
   tlsContext: SecureContext | undefined;
   private readonly sessions = new Set<ClientSession>();
   private readonly byPid = new Map<number, ClientSession>();
@@ -32,6 +38,8 @@ export class Router {
   private readonly idleMs: number;
   private listener: Server | undefined;
   private reaper: NodeJS.Timeout | undefined;
+  private readonly metricsAddress: RouterOptions["metrics"];
+  private metrics: MetricsServer | undefined;
   // Fake backend pids start high so they are not mistaken for the servers' own.
   private pidCounter = 0x40000000 + Math.floor(Math.random() * 0x10000000);
 
@@ -41,6 +49,7 @@ export class Router {
     this.logLine = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.idleMs = (options.serverIdleTimeout ?? 300) * 1000;
     this.tlsContext = tlsContext(config);
+    this.metricsAddress = options.metrics;
   }
 
   /** Starts listening on router.listen; returns the bound address. */
@@ -51,6 +60,14 @@ export class Router {
       this.sessions.add(session);
       this.byPid.set(session.pid, session);
     });
+    if (this.metricsAddress) {
+      try {
+        this.metrics = await startMetrics(this, this.metricsAddress);
+      } catch (e) {
+        this.listener.close();
+        throw e;
+      }
+    }
     this.reaper = setInterval(
       () => {
         const now = Date.now();
@@ -80,12 +97,19 @@ export class Router {
   /** Stops listening, tells every client the router is shutting down (57P01), closes servers. */
   async stop(): Promise<void> {
     clearInterval(this.reaper);
+    const metricsClosed = this.metrics?.close();
     const closed = new Promise<void>((resolve) =>
       this.listener ? this.listener.close(() => resolve()) : resolve(),
     );
     for (const s of [...this.sessions]) s.fatal(routerErrors.adminShutdown());
     for (const p of this.poolsByKey.values()) p.closeAll(routerErrors.adminShutdown());
     await closed;
+    await metricsClosed;
+  }
+
+  /** Where GET /metrics answers, once started with options.metrics. */
+  metricsBound(): { readonly host: string; readonly port: number } | undefined {
+    return this.metrics?.address;
   }
 
   log(line: string): void {
@@ -98,7 +122,7 @@ export class Router {
   }
 
   forget(session: ClientSession): void {
-    this.sessions.delete(session);
+    if (this.sessions.delete(session)) this.stats.clientClosed(session.socket);
     if (this.byPid.get(session.pid) === session) this.byPid.delete(session.pid);
   }
 
@@ -127,6 +151,7 @@ export class Router {
           };
         },
         { size: first.poolSize, queueTimeoutMs: first.queueTimeoutMs },
+        this.stats,
       );
       this.poolsByKey.set(key, pool);
     }

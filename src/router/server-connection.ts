@@ -13,6 +13,7 @@ import {
   serialize,
 } from "../protocol/index.js";
 import { Outbox } from "./outbox.js";
+import type { RouterStats } from "./stats.js";
 import { closeComplete, parseComplete } from "./wire.js";
 
 /** Where a server connection logs in: a node, a database on it, a role and its password. */
@@ -117,6 +118,8 @@ export class ServerConnection {
     readonly target: ServerTarget,
     /** Called once when the connection is closed, whatever the cause. */
     private readonly onClosed: (server: ServerConnection) => void,
+    /** Where units of work, forwarded errors and lost connections are counted. */
+    private readonly stats?: RouterStats,
   ) {
     this.socket = connect({ host: target.host, port: target.port, noDelay: true });
     this.out = new Outbox(this.socket);
@@ -311,7 +314,14 @@ export class ServerConnection {
           }
           return;
         }
-        if (front === SYNC || front === QUERY) this.pop();
+        if (front === SYNC || front === QUERY) {
+          this.pop();
+          const stats = this.stats;
+          if (stats !== undefined) {
+            const node = this.target.node;
+            stats.recordUnit(stats.routeOf(node), node, this.status === STATUS_IDLE);
+          }
+        }
         this.errorSent = false;
         if (this.head === pending.length && this.status === STATUS_IDLE) this.idleAtEnd = true;
         answered = true;
@@ -331,6 +341,7 @@ export class ServerConnection {
           return;
         }
         this.errorSent = true;
+        this.stats?.recordError(readErrorFields(body).code, "server");
         if (front !== QUERY && front !== SYNC && front !== 0) this.skipToSync();
         break;
       case BackendCode.ParseComplete:
@@ -442,6 +453,8 @@ export class ServerConnection {
       const groups = this.unansweredGroups();
       const errorSent = this.errorSent;
       this.owner = undefined;
+      // The client receives 08006 (connection lost) for what it had in flight.
+      this.stats?.recordError("08006", "router");
       owner.serverLost(this, groups, errorSent);
     }
     const quiet = this.whenQuiet;

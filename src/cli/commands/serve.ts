@@ -1,5 +1,5 @@
 import { type Stats, unwatchFile, watchFile } from "node:fs";
-import { Router, routerConfig } from "../../router/index.js";
+import { classifierRouting, Router, routerConfig } from "../../router/index.js";
 import type { Topology } from "../../topology/index.js";
 import { type Args, UsageError } from "../args.js";
 import { loadFromArgs, primariesFile } from "../mesh.js";
@@ -17,7 +17,10 @@ export async function serveCommand(args: Args, out: Output): Promise<number> {
     );
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const router = new Router(routerConfig(t), { log });
+  const config = routerConfig(t);
+  // Reads to standbys, writes to the primary the health checks confirm; see classifier-routing.
+  const routing = await classifierRouting(config, { log });
+  const router = new Router(config, { log, routing });
   const address = await router.start();
   const databases = [...router.config.databases.values()]
     .map(

@@ -1,4 +1,5 @@
 import { nodeProcess } from "../../cluster/index.js";
+import { probeRouter, type RouterProbe } from "../../doctor/index.js";
 import { observeReplication, observeServer, type ReplicationState } from "../../pgadmin/index.js";
 import { maintenanceDb } from "../../provision/index.js";
 import type { Args } from "../args.js";
@@ -18,7 +19,10 @@ interface NodeStatus {
   error: string | null;
 }
 
-/** Each node: up or down, version, address, declared databases; each link: its server. */
+/**
+ * Each node: up or down, version, address, declared databases; each link: its server; the
+ * router (when the file has one): listening or not, and its pools as its admin console reports.
+ */
 export async function statusCommand(args: Args, out: Output): Promise<number> {
   const t = loadFromArgs(args);
   const conns = connectionsFor(t);
@@ -88,7 +92,8 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
         };
       }),
     );
-    out.data({ nodes, links });
+    const router = t.router ? await probeRouter(t) : null;
+    out.data({ nodes, links, router });
     out.line(
       formatTable(
         [
@@ -171,8 +176,65 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
         ),
       );
     }
+    if (router) printRouter(out, router);
     return nodes.every((n) => n.state === "up") ? 0 : 1;
   } finally {
     await conns.closeAll();
+  }
+}
+
+function printRouter(out: Output, r: RouterProbe): void {
+  out.line("");
+  const clients = r.clients
+    ? Object.entries(r.clients)
+        .map(([state, n]) => `${n} ${state}`)
+        .join(", ") || "none"
+    : "";
+  const servers = r.servers
+    ? Object.entries(r.servers)
+        .map(([state, n]) => `${n} ${state}`)
+        .join(", ") || "none"
+    : "";
+  out.line(
+    formatTable(
+      ["router", "state", "mode", "metrics", "clients", "server connections"],
+      [[r.listen, r.state, r.mode, r.metrics ?? "", clients, servers]],
+    ),
+  );
+  if (r.error) out.line(`router: ${r.error}`);
+  if (r.pools?.length) {
+    out.line("");
+    out.line(
+      formatTable(
+        [
+          "pool",
+          "cl active",
+          "cl waiting",
+          "sv active",
+          "sv idle",
+          "sv total",
+          "size",
+          "lends",
+          "waits",
+          "wait ms",
+          "timeouts",
+          "connect failures",
+        ],
+        r.pools.map((p) => [
+          `${p.node}/${p.database}/${p.user}`,
+          p.clActive,
+          p.clWaiting,
+          p.svActive,
+          p.svIdle,
+          p.svTotal,
+          p.poolSize,
+          p.lends,
+          p.waits,
+          p.waitMs,
+          p.timeouts,
+          p.connectFailures,
+        ]),
+      ),
+    );
   }
 }
