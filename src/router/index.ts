@@ -1,5 +1,11 @@
 export { type AdminView, adminAnswer } from "./admin-console.js";
+export {
+  ClassifierRouting,
+  type ClassifierRoutingOptions,
+  classifierRouting,
+} from "./classifier-routing.js";
 export { type RouterError, routerErrors } from "./errors.js";
+export { HealthChecker, type NodeHealth } from "./health.js";
 export {
   MetricsListenError,
   type MetricsServer,
@@ -8,8 +14,9 @@ export {
   startMetrics,
 } from "./metrics.js";
 export {
-  type RouteRequest,
+  type NodeReport,
   type Routing,
+  type RoutingHost,
   readWriteSplit,
   type StatementClassifier,
 } from "./route.js";

@@ -55,6 +55,8 @@ export class Router {
   /** Starts listening on router.listen; returns the bound address. */
   async start(): Promise<{ host: string; port: number }> {
     const { host, port } = this.config.listen;
+    // Health known before the first client: which node is primary, which are fenced.
+    await this.routing?.start?.(this);
     this.listener = await listen(host, port, (socket) => {
       const session = new ClientSession(this, socket);
       this.sessions.add(session);
@@ -89,6 +91,7 @@ export class Router {
   reload(config: RouterConfig): void {
     this.config = config;
     this.tlsContext = tlsContext(config);
+    this.routing?.reload?.(config);
     for (const p of this.poolsByKey.values()) {
       p.configure({ size: config.poolSize, queueTimeoutMs: config.queueTimeoutMs });
     }
@@ -104,6 +107,7 @@ export class Router {
     for (const s of [...this.sessions]) s.fatal(routerErrors.adminShutdown());
     for (const p of this.poolsByKey.values()) p.closeAll(routerErrors.adminShutdown());
     await closed;
+    await this.routing?.stop?.();
     await metricsClosed;
   }
 

@@ -7,6 +7,7 @@ import {
   isProtocolError,
   readAuthentication,
   readBackendKeyData,
+  readDataRow,
   readErrorFields,
   readParameterStatus,
   ScramClient,
@@ -73,6 +74,8 @@ export const QUERY_SILENT = 11;
 
 const KIND_MASK = 0xf;
 const ID_SHIFT = 4;
+/** A QUERY_SILENT whose first DataRow and outcome the router wants (probe()). */
+const PROBE = QUERY_SILENT | (1 << ID_SHIFT);
 const STATUS_IDLE = 0x49; // I
 
 let nextServerId = 1;
@@ -112,6 +115,10 @@ export class ServerConnection {
   private quietFailed = false;
   private idleAtEnd = false;
   private onReady: ((failure: ConnectFailure | undefined) => void) | undefined;
+  /** Callbacks of the probes in flight, in order, and the first row and outcome of the front one. */
+  private readonly probes: ((row: (string | null)[] | undefined) => void)[] = [];
+  private probeRow: (string | null)[] | undefined;
+  private probeFailed = false;
   private scram: ScramClient | undefined;
 
   constructor(
@@ -178,6 +185,16 @@ export class ServerConnection {
   /** Runs SQL for the router itself; every response is swallowed. */
   sendSilent(sql: string): void {
     this.send(serialize.query(sql), QUERY_SILENT);
+  }
+
+  /**
+   * Runs SQL for the router, hidden from the client (e.g. the WAL position after a write):
+   * `done` gets the first DataRow as text at its ReadyForQuery, or undefined when it failed or
+   * the connection closed.
+   */
+  probe(sql: string, done: (row: (string | null)[] | undefined) => void): void {
+    this.probes.push(done);
+    this.send(serialize.query(sql), PROBE);
   }
 
   /** Runs SQL with no owner (reset before reuse); `done(ok)` when its ReadyForQuery arrives. */
@@ -300,14 +317,21 @@ export class ServerConnection {
     let answered = false;
     switch (code) {
       case BackendCode.DataRow:
-        if (front === QUERY_SILENT) return;
+        if (front === QUERY_SILENT) {
+          if (pending[this.head] === PROBE && this.probeRow === undefined) {
+            this.probeRow = readDataRow(body).map((v) => (v === null ? null : v.toString()));
+          }
+          return;
+        }
         break;
       case BackendCode.ReadyForQuery: {
         this.status = body[0]!;
         if (front === QUERY_SILENT) {
+          const probe = pending[this.head] === PROBE;
           this.pop();
           this.emitSyntheticAtFront();
-          if (this.head === pending.length && this.whenQuiet) {
+          if (probe) this.endProbe();
+          else if (this.head === pending.length && this.whenQuiet) {
             const done = this.whenQuiet;
             this.whenQuiet = undefined;
             done(!this.quietFailed);
@@ -338,6 +362,7 @@ export class ServerConnection {
       case BackendCode.ErrorResponse:
         if (front === QUERY_SILENT) {
           this.quietFailed = true;
+          if (pending[this.head] === PROBE) this.probeFailed = true;
           return;
         }
         this.errorSent = true;
@@ -375,6 +400,13 @@ export class ServerConnection {
     this.owner?.out.push(frame);
     if (answered) this.emitSyntheticAtFront();
   };
+
+  private endProbe(): void {
+    const row = this.probeFailed ? undefined : this.probeRow;
+    this.probeRow = undefined;
+    this.probeFailed = false;
+    this.probes.shift()?.(row);
+  }
 
   /** Drops the front request; returns true. */
   private pop(): boolean {
@@ -460,6 +492,7 @@ export class ServerConnection {
     const quiet = this.whenQuiet;
     this.whenQuiet = undefined;
     quiet?.(false);
+    for (const done of this.probes.splice(0)) done(undefined);
     this.onClosed(this);
   }
 }
