@@ -752,9 +752,16 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     if (this.server !== server) return;
     this.server = undefined;
     this.serverPool = undefined;
+    // Lost during the router's own probe, with nothing of the client's in flight: the client's
+    // work is done and must not get an unsolicited error (the probe's callback fails closed).
+    const onlyProbe = this.probing && groups === 0;
     this.probing = false;
     const node = server.target.node;
     this.router.routing?.suspect?.(node);
+    if (onlyProbe && this.transactionMode && !this.pinned) {
+      if (this.held.length > 0 && !this.waitingPool) this.acquireForHeld();
+      return;
+    }
     if (!this.transactionMode || this.pinned || server.status !== STATUS_IDLE) {
       // The session or the transaction is gone with it: the client must know and reconnect.
       this.fatal(routerErrors.serverLost(node, true));
@@ -890,7 +897,8 @@ export class ClientSession implements ServerOwner, PoolWaiter {
 
   /** What a statement forwarded on `server` does to the session (transaction mode). */
   private observe(c: Classification, server: ServerConnection): void {
-    if (c.write) this.wrote = true;
+    // A read sent to the primary only by its comment hint wrote nothing (verdict() names it so).
+    if (c.write && c.reason !== "hint primary") this.wrote = true;
     const effects = c.effects;
     if (effects.length === 0) return;
     for (const e of effects) {
