@@ -28,7 +28,7 @@ export class Router {
   config: RouterConfig;
   readonly routing: Routing | undefined;
   readonly statements = new StatementRegistry();
-  /** Counters for the metrics endpoint; the health checker sets `stats.nodeHealth`. */
+  /** Counters for the metrics endpoint; node health comes from the routing's health checks. */
   readonly stats = new RouterStats(() => this.config);
   tlsContext: SecureContext | undefined;
   private readonly sessions = new Set<ClientSession>();
@@ -46,6 +46,8 @@ export class Router {
   constructor(config: RouterConfig, options: RouterOptions = {}) {
     this.config = config;
     this.routing = options.routing;
+    const nodes = this.routing?.nodes?.bind(this.routing);
+    if (nodes) this.stats.nodeHealth = nodes;
     this.logLine = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.idleMs = (options.serverIdleTimeout ?? 300) * 1000;
     this.tlsContext = tlsContext(config);

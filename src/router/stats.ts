@@ -68,10 +68,7 @@ export class RouterStats {
   closedClientBytes = { received: 0, sent: 0 };
   /** Bytes of server connections that have closed. */
   closedServerBytes = { received: 0, sent: 0 };
-  /**
-   * The health checker's report, read at each scrape when set. The health checker assigns it:
-   * `router.stats.nodeHealth = () => checker.report()`.
-   */
+  /** The health checker's report, read at each scrape when set (the Router sets it). */
   nodeHealth: NodeHealthSource | undefined;
 
   private seen: RoutedDatabases | undefined;

@@ -20,7 +20,7 @@ export async function serveCommand(args: Args, out: Output): Promise<number> {
   const config = routerConfig(t);
   // Reads to standbys, writes to the primary the health checks confirm; see classifier-routing.
   const routing = await classifierRouting(config, { log });
-  const router = new Router(config, { log, routing });
+  const router = new Router(config, { log, routing, metrics: t.router.metrics });
   const address = await router.start();
   const databases = [...router.config.databases.values()]
     .map(
@@ -28,8 +28,9 @@ export async function serveCommand(args: Args, out: Output): Promise<number> {
         `${d.key} → ${d.primary.name}${d.standbys.length ? ` (+${d.standbys.length} standbys)` : ""}`,
     )
     .join(", ");
+  const metrics = router.metricsBound();
   out.line(
-    `dbmesh router listening on ${address.host}:${address.port} (${router.config.mode} mode, poolSize ${router.config.poolSize}); databases: ${databases || "none"}`,
+    `dbmesh router listening on ${address.host}:${address.port} (${router.config.mode} mode, poolSize ${router.config.poolSize}); databases: ${databases || "none"}${metrics ? `; metrics on http://${metrics.host}:${metrics.port}/metrics` : ""}`,
   );
   out.data({
     listen: address,
