@@ -14,14 +14,16 @@
 //              TEXT-prefixed entries; an AES entry would need a key file, md5 would not do SCRAM)
 // Workloads: select-only (-S) and the built-in TPC-B-like script, each at 16 and 64 clients,
 // -j 2, -T BENCH_SECONDS (default 15), -M BENCH_PROTOCOL (simple, the default; extended or
-// prepared — PgBouncer 1.18 has no prepared statements in transaction mode). Per workload the
+// prepared — PgBouncer 1.18 has no prepared statements in transaction mode; results then go to
+// router-PROTOCOL.json). Per workload the
 // four targets run one after another, starting with a different one each workload; before each
 // run pgbench_history is truncated, branches and tellers vacuumed and a CHECKPOINT taken
 // (pgbench runs with -n). Each target first gets an unrecorded warm-up (BENCH_WARMUP seconds,
 // default 3, select-only at 16 clients).
 // TPS is pgbench's "without initial connection time". p99 (and p50) latency come from pgbench's
 // per-transaction logs (-l --log-prefix), every transaction of the run; CPU seconds of the
-// dbmesh and PgBouncer processes over each run come from /proc/PID/stat (pgpool-II is a process
+// dbmesh and PgBouncer processes over each run come from /proc/PID/stat and are reported per
+// transaction, which other load on the machine disturbs less than TPS (pgpool-II is a process
 // per client, so it is not counted).
 //
 // Part 2: a primary and two asynchronous standbys built by `dbmesh up` (its own base backup),
@@ -68,7 +70,6 @@ const PACKAGES = [
   { name: "postgresql-15", file: PGBENCH, service: "postgresql" },
 ] as const;
 const DBMESH = fileURLToPath(new URL("../../bin/dbmesh.js", import.meta.url));
-const resultsFile = fileURLToPath(new URL("../../bench/results/router.json", import.meta.url));
 
 function intEnv(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -89,6 +90,13 @@ if (!["simple", "extended", "prepared"].includes(PROTOCOL)) {
   process.stderr.write(`BENCH_PROTOCOL=${PROTOCOL}: expected simple, extended or prepared\n`);
   process.exit(2);
 }
+/** router.json for the default protocol; a run with another one does not replace it. */
+const resultsFile = fileURLToPath(
+  new URL(
+    `../../bench/results/router${PROTOCOL === "simple" ? "" : `-${PROTOCOL}`}.json`,
+    import.meta.url,
+  ),
+);
 const POOL_SIZE = 16;
 const CLIENTS = [16, 64] as const;
 const PGPOOL_CHILDREN = 72;
@@ -540,6 +548,10 @@ type Outcome = Sample | { error: string };
 
 const isSample = (o: Outcome | undefined): o is Sample => o !== undefined && !("error" in o);
 
+/** Pooler CPU per transaction: less sensitive than TPS to what else the machine runs. */
+const cpuUsPerTx = (o: Sample) =>
+  o.poolerCpuS === null ? null : (o.poolerCpuS * 1e6) / o.transactions;
+
 /** Latency percentiles from pgbench's per-transaction log lines (column 3, microseconds). */
 async function percentiles(logDir: string): Promise<{ p50: number; p99: number; n: number }> {
   const chunks: Float64Array[] = [];
@@ -800,7 +812,7 @@ router: { listen: 127.0.0.1:${p[1]}, mode: transaction, poolSize: ${POOL_SIZE} }
       const r = row.get(t.name)!;
       out(
         isSample(r)
-          ? `  ${t.name.padEnd(9)} ${fmt(r.tps, 0).padStart(7)} tps   avg ${fmt(r.latencyAvgMs, 2)} ms   p99 ${fmt(r.p99Ms, 2)} ms${r.failed ? `   ${r.failed} failed` : ""}${r.poolerCpuS !== null ? `   pooler CPU ${fmt(r.poolerCpuS, 1)} s` : ""}`
+          ? `  ${t.name.padEnd(9)} ${fmt(r.tps, 0).padStart(7)} tps   avg ${fmt(r.latencyAvgMs, 2)} ms   p99 ${fmt(r.p99Ms, 2)} ms${r.failed ? `   ${r.failed} failed` : ""}${r.poolerCpuS !== null ? `   pooler CPU ${fmt(r.poolerCpuS, 1)} s (${fmt(cpuUsPerTx(r), 1)} µs/tx)` : ""}`
           : `  ${t.name.padEnd(9)} failed: ${r.error}`,
       );
     }
@@ -968,6 +980,7 @@ function sampleJson(o: Outcome | undefined) {
     p50Ms: round(o.p50Ms, 3),
     p99Ms: round(o.p99Ms, 3),
     poolerCpuS: o.poolerCpuS === null ? null : round(o.poolerCpuS, 2),
+    poolerCpuUsPerTx: o.poolerCpuS === null ? null : round(cpuUsPerTx(o)!, 1),
   };
 }
 
@@ -986,6 +999,15 @@ async function main(): Promise<number> {
     pgbouncer: (await run(PGBOUNCER, ["--version"])).output.split("\n")[0] ?? "",
     pgpool: (await run(PGPOOL, ["--version"])).output,
   };
+  // The router is being built while this runs: record which source was measured.
+  const git = (args: string[]) =>
+    run("git", ["-C", fileURLToPath(new URL("../..", import.meta.url)), ...args]);
+  const source = {
+    commit: (await git(["rev-parse", "--short", "HEAD"])).output,
+    uncommittedRouterFiles: (await git(["status", "--porcelain", "src/router"])).output
+      .split("\n")
+      .filter(Boolean).length,
+  };
   const loadBefore = loadavg()[0]!;
   out("dbmesh router benchmark: pgbench direct, through dbmesh serve, PgBouncer and pgpool-II");
   out(
@@ -993,6 +1015,9 @@ async function main(): Promise<number> {
   );
   out(
     `pgbench -j ${THREADS} -T ${SECONDS} -M ${PROTOCOL} -n; pools: dbmesh poolSize ${POOL_SIZE}, PgBouncer default_pool_size ${POOL_SIZE}, pgpool-II ${PGPOOL_CHILDREN} children with max_pool 1`,
+  );
+  out(
+    `dbmesh at ${source.commit}${source.uncommittedRouterFiles ? ` with ${source.uncommittedRouterFiles} uncommitted files in src/router` : ""}`,
   );
   if (user) out(`PostgreSQL, PgBouncer and pgpool-II run as "${user.name}" (uid ${user.uid})`);
 
@@ -1003,7 +1028,7 @@ async function main(): Promise<number> {
   // ---- report
   out(`\n== Results (TPS without connection time; p50/p99 from every transaction's latency)`);
   const rows: string[][] = [
-    ["workload", "target", "TPS", "avg ms", "p50 ms", "p99 ms", "failed tx", "pooler CPU s"],
+    ["workload", "target", "TPS", "avg ms", "p50 ms", "p99 ms", "failed tx", "pooler CPU µs/tx"],
   ];
   for (const w of WORKLOADS) {
     const row = p1.results.get(w.label);
@@ -1018,7 +1043,7 @@ async function main(): Promise<number> {
           fmt(o.p50Ms, 2),
           fmt(o.p99Ms, 2),
           String(o.failed),
-          o.poolerCpuS === null ? "" : fmt(o.poolerCpuS, 1),
+          o.poolerCpuS === null ? "" : fmt(cpuUsPerTx(o), 1),
         ]);
       } else {
         rows.push([w.label, name, "failed", "", "", "", "", ""]);
@@ -1094,6 +1119,7 @@ async function main(): Promise<number> {
     memoryGiB: round(totalmem() / 2 ** 30, 1),
     loadAverage: { start: round(loadBefore), end: round(loadavg()[0]!) },
     versions,
+    source,
     installedNow: installed,
     postgres: "17 (embedded, dbmesh up); max_connections 300, shared_buffers 512MB",
     pgbench: {
