@@ -77,7 +77,7 @@ nodes:
         at: `${FILE}:4:5`,
         message: 'unknown key "hots" in nodes.a',
         expected:
-          "one of host, port, engine, capacity, managed, binaries, admin, settings, replicaOf, sync, slot, maxLag, replicationRole, synchronous",
+          "one of host, port, engine, capacity, managed, binaries, admin, settings, replicaOf, sync, slot, maxLag, replicationRole, onMismatch, synchronous",
         hint: 'did you mean "host"?',
       },
     ]);
@@ -93,7 +93,7 @@ nodes:
         at: `${FILE}:3:20`,
         message: 'unknown key "colour" in nodes.a',
         expected:
-          "one of host, port, engine, capacity, managed, binaries, admin, settings, replicaOf, sync, slot, maxLag, replicationRole, synchronous",
+          "one of host, port, engine, capacity, managed, binaries, admin, settings, replicaOf, sync, slot, maxLag, replicationRole, onMismatch, synchronous",
         hint: "remove it; `dbmesh schema` lists every key",
       },
     ]);
@@ -709,5 +709,48 @@ links:
       into: "Into Here",
       tables: undefined,
     });
+  });
+});
+
+describe("parseTopology: the router section", () => {
+  test("listen and metrics are host:port with a port in range, reported at the value", () => {
+    const file = `version: 1
+nodes:
+  a: { port: 5432 }
+router: { listen: "127.0.0.1:70000", metrics: localhost }
+`;
+    assert.deepEqual(
+      issuesOf(file).map((i) => [i.at, i.message, i.expected]),
+      ["4:19 router.listen", "4:47 router.metrics"].map((w) => {
+        const [at, where] = w.split(" ");
+        return [
+          `/mesh/dbmesh.yaml:${at}`,
+          `invalid value at ${where}`,
+          "host:port with a port from 1 to 65535, e.g. 127.0.0.1:6432",
+        ];
+      }),
+    );
+  });
+
+  test("defaults: transaction pooling, 20 connections per pool, 5 s queue timeout", () => {
+    const t = parseTopology(
+      FILE,
+      "version: 1\nnodes:\n  a: { port: 5432 }\nrouter: { listen: 127.0.0.1:6432 }\n",
+    );
+    assert.deepEqual(
+      { ...t.router },
+      {
+        host: "127.0.0.1",
+        port: 6432,
+        mode: "transaction",
+        poolSize: 20,
+        queueTimeout: 5,
+        readFromPrimary: false,
+        healthInterval: 1,
+        maxMessage: 64 * 1024 * 1024,
+        metrics: undefined,
+        tls: undefined,
+      },
+    );
   });
 });

@@ -27,13 +27,14 @@ describe("jsonSchema", () => {
     assert.deepEqual(JSON.parse(JSON.stringify(schema)), schema);
   });
 
-  test("declares version, nodes, roles, databases and links, requiring version and nodes", () => {
+  test("declares version, nodes, roles, databases, links and router, requiring version and nodes", () => {
     const properties = schema.properties as Json;
     assert.deepEqual(Object.keys(properties).sort(), [
       "databases",
       "links",
       "nodes",
       "roles",
+      "router",
       "version",
     ]);
     assert.deepEqual([...(schema.required as string[])].sort(), ["nodes", "version"]);

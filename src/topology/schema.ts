@@ -185,10 +185,13 @@ export const linkSchema = z
 
 const hostPort = z
   .string()
-  .regex(/^[^\s:]+:\d{1,5}$/, { message: "expected host:port" })
-  .refine((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, {
-    message: "port must be 1-65535",
-  })
+  .refine(
+    (s) => {
+      const m = /^[^\s:]+:(\d{1,5})$/.exec(s);
+      return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= 65535;
+    },
+    { message: "host:port with a port from 1 to 65535, e.g. 127.0.0.1:6432" },
+  )
   .describe("host:port");
 
 export const routerSchema = z

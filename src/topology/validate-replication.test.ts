@@ -35,6 +35,7 @@ describe("standbys in the topology file", () => {
       slot: "s1",
       role: "rep",
       maxLag: { bytes: 64 * 1024 * 1024, seconds: undefined },
+      onMismatch: "refuse",
     });
     assert.deepEqual(t.nodes.get("s2")?.standby, {
       upstream: "s1",
@@ -42,6 +43,7 @@ describe("standbys in the topology file", () => {
       slot: undefined,
       role: "rep",
       maxLag: { bytes: 64 * 1024 * 1024, seconds: 5 },
+      onMismatch: "refuse",
     });
     assert.equal(t.nodes.get("p")?.standby, undefined);
   });
