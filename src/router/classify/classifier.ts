@@ -20,6 +20,7 @@ import { analyze, type Facts, type FunctionName } from "./analyze.js";
 import type { Effect, RouteSetting } from "./effect.js";
 import type { RouteHint } from "./hint.js";
 import { loadParser, parserLoaded } from "./parser.js";
+import { shapeOf } from "./shape.js";
 import { unknownVolatility, type Volatility, type VolatilityOracle } from "./volatility.js";
 
 /** A function the verdict asked the oracle about, with its answer. */
@@ -160,18 +161,32 @@ export class Classifier {
 
   /** The classification of a Query message's text or a Parse message's statement. */
   classify(text: string): Classification {
-    let e = this.young.get(text);
+    // Shape keys start with the marker: a text that does is never looked up (nor cached).
+    if (text.charCodeAt(0) === 1) return verdict(analyze(text), this.oracle);
+    let e = this.lookup(text);
     if (e === undefined) {
-      e = this.old.get(text);
-      if (e === undefined) return this.miss(text);
-      this.old.delete(text);
-      this.remember(text, e);
+      // Statements that differ only in literal values (the simple protocol inlines them) share
+      // an entry under their shape, when they have no session effects.
+      const shape = text.length <= this.maxTextLength ? shapeOf(text) : undefined;
+      e = shape === undefined ? undefined : this.lookup(shape);
+      if (e === undefined) return this.miss(text, shape);
     }
     if (e.generation !== this.generation) {
       e.result = verdict(e.facts, this.oracle);
       e.generation = this.generation;
     }
     return e.result;
+  }
+
+  private lookup(key: string): Entry | undefined {
+    let e = this.young.get(key);
+    if (e === undefined) {
+      e = this.old.get(key);
+      if (e === undefined) return undefined;
+      this.old.delete(key);
+      this.remember(key, e);
+    }
+    return e;
   }
 
   /** Replaces the oracle (pg_proc reloaded); cached texts are re-checked on their next lookup. */
@@ -196,10 +211,11 @@ export class Classifier {
     this.youngChars = 0;
   }
 
-  private miss(text: string): Classification {
+  private miss(text: string, shape: string | undefined): Classification {
     const facts = analyze(text);
     const e: Entry = { facts, result: verdict(facts, this.oracle), generation: this.generation };
-    if (text.length <= this.maxTextLength && !facts.transient) this.remember(text, e);
+    if (text.length > this.maxTextLength || facts.transient) return e.result;
+    this.remember(shape !== undefined && facts.parsed && !facts.effects.length ? shape : text, e);
     return e.result;
   }
 
