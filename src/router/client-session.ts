@@ -686,7 +686,8 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   private probe(server: ServerConnection): void {
     const routing = this.router.routing;
     let lsn = false;
-    if (this.wrote && routing !== undefined) {
+    // Read-your-writes matters only where reads can go to another node than the primary.
+    if (this.wrote && routing !== undefined && this.current().standbys.length > 0) {
       const primary = routing.primary(this.current());
       lsn = !("severity" in primary) && primary.name === server.target.node;
     }
