@@ -514,6 +514,9 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       i++;
     }
     if (ended) this.out.push(readyIdle);
+    // Still being sent: the rest of it, up to its Sync, is dropped (as a server does after an
+    // error), not run on another connection without its first messages.
+    else this.discarding = true;
     held.splice(0, i);
     this.flushOut();
     if (held.length > 0) this.acquireForHeld();
@@ -634,7 +637,11 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     this.inTransaction = false;
     const dirty = this.dirty;
     this.dirty = false;
-    if (!server.reusable || dirty) {
+    // A client gone in the middle of an extended-protocol unit leaves what it ran without a Sync
+    // in the server's implicit transaction: the next client's Sync or Query would commit it.
+    const midUnit = !this.atGroupStart;
+    this.atGroupStart = true;
+    if (!server.reusable || dirty || midUnit) {
       server.close();
       return;
     }
@@ -749,31 +756,40 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     return this.reportedNames;
   }
 
+  get releasesWhenIdle(): boolean {
+    return this.transactionMode && !this.pinned;
+  }
+
   serverLost(server: ServerConnection, groups: number, errorSent: boolean): void {
     if (this.server !== server) return;
     this.server = undefined;
     this.serverPool = undefined;
-    // Lost during the router's own probe, with nothing of the client's in flight: the client's
-    // work is done and must not get an unsolicited error (the probe's callback fails closed).
-    const onlyProbe = this.probing && groups === 0;
     this.probing = false;
     const node = server.target.node;
     this.router.routing?.suspect?.(node);
-    if (onlyProbe && this.transactionMode && !this.pinned) {
-      if (this.held.length > 0 && !this.waitingPool) this.acquireForHeld();
-      return;
-    }
     if (!this.transactionMode || this.pinned || server.status !== STATUS_IDLE) {
       // The session or the transaction is gone with it: the client must know and reconnect.
-      this.fatal(routerErrors.serverLost(node, true));
+      // When the server's own FATAL already reached it, that was the one error.
+      if (errorSent) {
+        this.flushOut();
+        this.close(true);
+      } else this.fatal(routerErrors.serverLost(node, true));
       return;
     }
-    // A statement outside a transaction: it failed, the client's next one gets a new connection.
+    // Units of work outside a transaction: each one sent and unanswered failed, with one error
+    // (the server's, if it was forwarded) and its ReadyForQuery. One the client is still sending
+    // fails too, and what it sends up to its Sync is dropped, the Sync answered by the router.
+    // Nothing in flight (the last unit answered, the router's own probe running): nothing to say;
+    // the client's next unit gets a new connection.
     const lost = errorMessage(routerErrors.serverLost(node, false));
-    if (groups === 0 && !errorSent) this.out.push(lost);
     for (let i = 0; i < groups; i++) {
       if (i > 0 || !errorSent) this.out.push(lost);
       this.out.push(readyIdle);
+    }
+    if (!this.atGroupStart) {
+      if (groups > 0 || !errorSent) this.out.push(lost);
+      this.discarding = true;
+      this.atGroupStart = true;
     }
     this.flushOut();
     if (this.held.length > 0 && !this.waitingPool) this.acquireForHeld();

@@ -42,9 +42,19 @@ export interface ServerOwner {
   flushOut(): boolean;
   /** A reported parameter changed on the server because the client set it. */
   parameterChanged(name: string, value: string): void;
+  /**
+   * Whether the owner gives the connection back once it is idle outside a transaction with
+   * nothing in flight (transaction mode, not pinned): then what the server sends after that
+   * ReadyForQuery is not the owner's.
+   */
+  readonly releasesWhenIdle: boolean;
   /** The server is idle outside a transaction with nothing in flight (end of a read). */
   serverIdle(server: ServerConnection): void;
-  /** The connection broke; `groups` is the number of Syncs/Queries left unanswered. */
+  /**
+   * The connection broke; `groups` is the number of Syncs/Queries left unanswered, `errorSent`
+   * whether an ErrorResponse was forwarded for the first of them (or, with none, for the unit
+   * the owner is still sending).
+   */
   serverLost(server: ServerConnection, groups: number, errorSent: boolean): void;
 }
 
@@ -110,7 +120,8 @@ export class ServerConnection {
   private readonly parser = new FrameParser();
   private readonly pending: number[] = [];
   private head = 0;
-  // An ErrorResponse was forwarded for the unit of work now at the front.
+  // An ErrorResponse was forwarded for the unit of work now at the front: until its
+  // ReadyForQuery the server also skips whatever the unit still sends before its Sync.
   private errorSent = false;
   private quietFailed = false;
   private idleAtEnd = false;
@@ -131,6 +142,8 @@ export class ServerConnection {
     this.socket = connect({ host: target.host, port: target.port, noDelay: true });
     this.out = new Outbox(this.socket);
     this.socket.on("error", (e) => this.fail({ kind: "socket", message: e.message }));
+    // FIN from the server: closed now, so that it is not lent again before the socket's close.
+    this.socket.on("end", () => this.closed());
     this.socket.on("close", () => this.closed());
     this.socket.on("drain", () => this.owner && resume(this.owner.socket));
   }
@@ -162,7 +175,12 @@ export class ServerConnection {
 
   /** Idle outside a transaction with nothing in flight: it can be lent to another client. */
   get reusable(): boolean {
-    return this.state === "ready" && this.inFlight === 0 && this.status === STATUS_IDLE;
+    return (
+      this.state === "ready" &&
+      this.inFlight === 0 &&
+      this.status === STATUS_IDLE &&
+      !this.errorSent
+    );
   }
 
   /** Queues a frame and what it expects back. */
@@ -311,6 +329,8 @@ export class ServerConnection {
 
   // The hot path: one call per message from the server.
   private readonly onFrame = (code: number, body: Buffer, frame: Buffer): void => {
+    // The rest of a chunk after a FATAL: the connection is gone and so is its owner.
+    if (this.state === "closed") return;
     const pending = this.pending;
     const front = this.head < pending.length ? pending[this.head]! & KIND_MASK : 0;
     // The front request was answered: made-up answers queued behind it are due after this one.
@@ -359,16 +379,37 @@ export class ServerConnection {
         if (front === QUERY_SILENT) return;
         break;
       }
-      case BackendCode.ErrorResponse:
+      case BackendCode.ErrorResponse: {
+        // FATAL and PANIC end the server's session: it exits after sending them.
+        // https://www.postgresql.org/docs/17/protocol-flow.html#PROTOCOL-FLOW-TERMINATION
+        const fields = readErrorFields(body);
+        const severity = fields.severityNonLocalized ?? fields.severity;
+        const ending = severity === "FATAL" || severity === "PANIC";
         if (front === QUERY_SILENT) {
           this.quietFailed = true;
           if (pending[this.head] === PROBE) this.probeFailed = true;
+          if (ending) this.close();
+          return;
+        }
+        const owner = this.owner;
+        if (front === 0 && (owner === undefined || (this.idleAtEnd && owner.releasesWhenIdle))) {
+          // Nothing in flight and no session on the connection: the server is going away
+          // (shutdown, pg_terminate_backend, idle_session_timeout) after the owner's last unit
+          // of work, or while pooled. Not the client's error; the connection is not lent again.
+          this.close();
           return;
         }
         this.errorSent = true;
-        this.stats?.recordError(readErrorFields(body).code, "server");
+        this.stats?.recordError(fields.code, "server");
         if (front !== QUERY && front !== SYNC && front !== 0) this.skipToSync();
+        if (ending) {
+          // Forwarded now; the close tells the owner which units get no answer.
+          owner?.out.push(frame);
+          this.close();
+          return;
+        }
         break;
+      }
       case BackendCode.ParseComplete:
         if (front === PARSE_SILENT) {
           this.pop();
@@ -480,6 +521,10 @@ export class ServerConnection {
     if (this.state === "closed") return;
     this.state = "closed";
     clearTimeout(this.onReadyTimer);
+    // Closed while logging in (the router closes a fenced node's connections): the pool learns.
+    const login = this.onReady;
+    this.onReady = undefined;
+    login?.({ kind: "socket", message: "the router closed the connection" });
     const owner = this.owner;
     if (owner) {
       const groups = this.unansweredGroups();
