@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { createClassifier } from "./classifier.js";
 import { shapeOf } from "./shape.js";
 
-const shown = (text: string) => shapeOf(text)?.replace(/\u0001/g, "#");
+const shown = (text: string) => shapeOf(text)?.replaceAll("\u0001", "#");
 
 test("number and string literals are replaced; comments, identifiers and parameters kept", () => {
   assert.equal(
