@@ -7,5 +7,6 @@ export {
   type RunResult,
   scottFixture,
 } from "./mesh-fixture.js";
+export { type Served, serve } from "./serve.js";
 export { removeDir, tempDir } from "./temp-dir.js";
 export { ADMIN_HBA, testNode } from "./test-node.js";
