@@ -650,6 +650,10 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       return;
     }
     // Session mode: the next client must not see this one's settings, statements or locks.
+    // Only an idle connection gets here (every request answered, at a unit boundary): the next
+    // ReadyForQuery is DISCARD ALL's. One left busy, in a transaction or after an error was
+    // closed above: a client gone mid-query would have its answer taken for DISCARD ALL's, and
+    // after an error without Sync the server skips DISCARD ALL and never answers.
     server.runQuiet("DISCARD ALL", (ok) => {
       server.prepared.clear();
       server.forgetUnreported();
@@ -827,7 +831,49 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       return;
     }
     if (this.transactionMode) this.forward(server, code, body, frame, c);
-    else server.sendUntracked(frame);
+    else this.track(server, code, frame);
+  }
+
+  /**
+   * Session mode: a frame goes to the server untouched, with what it expects back recorded, so
+   * that the connection is known to be idle (every request answered, at a Sync or Query
+   * boundary, outside a transaction) before it is reset and lent to the next client.
+   */
+  private track(server: ServerConnection, code: number, frame: Buffer): void {
+    switch (code) {
+      case FrontendCode.Query:
+      case FrontendCode.FunctionCall:
+        server.send(frame, QUERY);
+        this.requests++;
+        this.atGroupStart = true;
+        return;
+      case FrontendCode.Sync:
+        server.send(frame, SYNC);
+        this.requests++;
+        this.atGroupStart = true;
+        return;
+      case FrontendCode.Parse:
+        server.send(frame, PARSE);
+        break;
+      case FrontendCode.Bind:
+        server.send(frame, BIND);
+        break;
+      case FrontendCode.Execute:
+        server.send(frame, EXECUTE);
+        break;
+      case FrontendCode.Describe:
+        server.send(frame, DESCRIBE);
+        break;
+      case FrontendCode.Close:
+        server.send(frame, CLOSE);
+        break;
+      default:
+        server.sendUntracked(frame);
+        // Flush belongs to an extended-protocol unit; COPY data to the Query or Execute that
+        // started the COPY (outside COPY the server ignores it).
+        if (isCopyMessage(code)) return;
+    }
+    this.atGroupStart = false;
   }
 
   /**
@@ -972,6 +1018,13 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     frame: Buffer,
     c: Classification | undefined,
   ): void {
+    if (isCopyMessage(code)) {
+      // Part of the COPY a Query or Execute started, on this connection; nothing comes back
+      // for it, and outside COPY the server ignores it: no unit of work starts or ends.
+      // https://www.postgresql.org/docs/17/protocol-flow.html#PROTOCOL-COPY
+      server.sendUntracked(frame);
+      return;
+    }
     if (this.atGroupStart && this.router.routing !== undefined && !this.staysOn(server, c)) {
       // A statement this node must not run follows a finished one: it waits for the release.
       this.holding = true;
@@ -1022,7 +1075,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
         } else server.send(frame, CLOSE);
         break;
       default:
-        // Flush, CopyData, CopyDone, CopyFail: nothing comes back for them.
+        // Flush: nothing comes back for it.
         server.sendUntracked(frame);
     }
     this.atGroupStart = false;
@@ -1139,6 +1192,15 @@ function parseOptions(options: string): [string, string][] {
     if (eq > 0) out.push([w.slice(0, eq).replace(/-/g, "_"), w.slice(eq + 1)]);
   }
   return out;
+}
+
+/** CopyData, CopyDone or CopyFail from the client. */
+function isCopyMessage(code: number): boolean {
+  return (
+    code === FrontendCode.CopyData ||
+    code === FrontendCode.CopyDone ||
+    code === FrontendCode.CopyFail
+  );
 }
 
 /** A setting's name for RESET: each dotted part quoted as an identifier. */

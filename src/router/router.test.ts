@@ -372,6 +372,71 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
     }
   });
 
+  /** Resolves once a client of the last router started waits in one of its pools. */
+  async function someoneWaits(): Promise<void> {
+    const router = routers[routers.length - 1]!;
+    const waiting = () => [...router.pools()].some((p) => p.waiting > 0);
+    while (!waiting()) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  // Regression: in session mode the router tracked nothing the client sent. A client leaving
+  // with a query running had its ReadyForQuery taken for DISCARD ALL's: the connection went to
+  // the next client with DISCARD ALL's CommandComplete and ReadyForQuery still coming.
+  test("session mode: a client gone mid-query leaves no reply for the next client", async () => {
+    const port = await startRouter({ mode: "session", poolSize: 1 });
+    const gone = await WireClient.login(port, "app", "appdb", PASSWORD);
+    // The next client queues for the only server connection.
+    const nextLogin = WireClient.login(port, "app", "appdb", PASSWORD);
+    await someoneWaits();
+    gone.socket.end(serialize.query("SELECT pg_sleep(0.2)"));
+    const next = await nextLogin;
+    try {
+      next.socket.write(serialize.query("SELECT 'clean'"));
+      const got = await next.until(1);
+      assert.equal(got.codes.join(""), "TDCZ");
+      assert.deepEqual(got.rows, [["clean"]]);
+    } finally {
+      next.socket.destroy();
+    }
+  });
+
+  // Regression: after an extended-protocol error the server skips everything up to Sync,
+  // DISCARD ALL included: a session-mode connection whose client left without a Sync waited
+  // for that answer forever and was never returned to its pool.
+  test("session mode: a client gone after an error without Sync does not take the connection with it", async () => {
+    const port = await startRouter({ mode: "session", poolSize: 1, queueTimeoutMs: 2000 });
+    const gone = await WireClient.login(port, "app", "appdb", PASSWORD);
+    const nextLogin = WireClient.login(port, "app", "appdb", PASSWORD);
+    await someoneWaits();
+    gone.socket.end(
+      Buffer.concat([
+        serialize.parse("", "SELEC 'typo'", []),
+        serialize.bind("", "", []),
+        serialize.execute(""),
+        serialize.flush(),
+      ]),
+    );
+    const next = await nextLogin;
+    try {
+      next.socket.write(serialize.query("SELECT pg_backend_pid()"));
+      const first = await next.until(1);
+      assert.equal(first.codes.join(""), "TDCZ");
+      next.socket.end(serialize.terminate());
+      await next.drained();
+      // A client that leaves idle returns its connection, reset: the next one gets the same.
+      const third = await WireClient.login(port, "app", "appdb", PASSWORD);
+      third.socket.write(
+        serialize.query("SELECT pg_backend_pid(), (SELECT count(*) FROM pg_prepared_statements)"),
+      );
+      const again = await third.until(1);
+      assert.equal(again.codes.join(""), "TDCZ");
+      assert.deepEqual(again.rows, [[first.rows[0]![0]!, "0"]]);
+      third.socket.destroy();
+    } finally {
+      next.socket.destroy();
+    }
+  });
+
   test("a server connection killed mid-query: the client gets the error, its next query works", async () => {
     const port = await startRouter();
     const c = client(port, { application_name: "victim" });
