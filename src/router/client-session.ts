@@ -186,9 +186,13 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     this.loginTimer.unref();
   }
 
-  /** Sends `e` and closes the client (FATAL), or just sends it (ERROR). */
-  fatal(e: RouterError): void {
+  /**
+   * Sends `e` and closes the client. `counted`: the errors metric already has it (a lost server
+   * connection is counted where it is noticed).
+   */
+  fatal(e: RouterError, counted = false): void {
     if (this.state === "closed") return;
+    if (!counted) this.router.stats.recordError(e.code, "router");
     this.out.push(errorMessage(e));
     this.flushOut();
     this.close(true);
@@ -561,7 +565,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
 
   /** A unit of work that cannot start (no primary): its error, and ReadyForQuery at its end. */
   private failUnit(e: RouterError, code: number): void {
-    this.out.push(errorMessage(e));
+    this.sendError(e);
     if (code === FrontendCode.Query || code === FrontendCode.Sync) this.out.push(readyIdle);
     else this.discarding = true;
   }
@@ -777,7 +781,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       if (errorSent) {
         this.flushOut();
         this.close(true);
-      } else this.fatal(routerErrors.serverLost(node, true));
+      } else this.fatal(routerErrors.serverLost(node, true), true);
       return;
     }
     // Units of work outside a transaction: each one sent and unanswered failed, with one error
@@ -935,13 +939,13 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       return false;
     }
     if (c.statements > 1) {
-      this.out.push(errorMessage(routerErrors.routeNotAlone()));
+      this.sendError(routerErrors.routeNotAlone());
     } else if (effect.kind === "show-route") {
       this.out.push(rowDescription(["dbmesh.route"]));
       this.out.push(dataRow([this.route]));
       this.out.push(commandComplete("SHOW"));
     } else if (effect.route === undefined) {
-      this.out.push(errorMessage(routerErrors.invalidRoute(effect.value)));
+      this.sendError(routerErrors.invalidRoute(effect.value));
     } else {
       if (effect.scope === "session") this.route = effect.route;
       this.out.push(commandComplete("SET"));
@@ -951,6 +955,12 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       status === STATUS_IDLE ? readyIdle : serialize.readyForQuery(status === 0x54 ? "T" : "E"),
     );
     return true;
+  }
+
+  /** Queues an ErrorResponse of the router's own for the client, counted in the errors metric. */
+  private sendError(e: RouterError): void {
+    this.router.stats.recordError(e.code, "router");
+    this.out.push(errorMessage(e));
   }
 
   private touch(name: string): void {
@@ -1170,7 +1180,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       return;
     }
     if (code === FrontendCode.Sync) {
-      this.out.push(errorMessage(routerErrors.adminSyntax("the extended query protocol")));
+      this.sendError(routerErrors.adminSyntax("the extended query protocol"));
       this.out.push(readyIdle);
     }
     // Other extended-protocol messages are ignored until their Sync, as after an error.

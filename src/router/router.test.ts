@@ -15,7 +15,7 @@ import {
 } from "../protocol/index.js";
 import { freePort, type MeshFixture, meshFixture } from "../testing/index.js";
 import { loadTopology, withCurrentPrimaries } from "../topology/index.js";
-import { Router } from "./router.js";
+import { Router, type RouterOptions } from "./router.js";
 import { type RouterConfig, routerConfig } from "./router-config.js";
 
 // The router between real clients (node-postgres, psql, raw sockets) and a real PostgreSQL 17
@@ -29,11 +29,14 @@ describe("router: one node, real clients", () => {
   const routers: Router[] = [];
 
   /** A router in this process on a free port, with `changes` applied to the file's settings. */
-  async function startRouter(changes: Partial<RouterConfig> = {}): Promise<number> {
+  async function startRouter(
+    changes: Partial<RouterConfig> = {},
+    options: RouterOptions = {},
+  ): Promise<number> {
     const port = await freePort();
     const router = new Router(
       { ...base, ...changes, listen: { host: "127.0.0.1", port } },
-      { log: () => {} },
+      { log: () => {}, ...options },
     );
     routers.push(router);
     await router.start();
@@ -202,6 +205,33 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
     } finally {
       await ok.end();
     }
+  });
+
+  // Regression: errors the router sent itself at login or for a broken protocol did not reach
+  // dbmesh_router_errors_total; only forwarded ones, lost connections and pool timeouts did.
+  test("login failures and protocol errors are counted in the errors metric", async () => {
+    const metricsPort = await freePort();
+    const port = await startRouter(
+      { maxMessage: 4096 },
+      { metrics: { host: "127.0.0.1", port: metricsPort } },
+    );
+    await assert.rejects(client(port, { password: "wrong" }).connect(), { code: "28P01" });
+    await assert.rejects(client(port, { user: "nobody" }).connect(), { code: "28000" });
+    await assert.rejects(client(port, { database: "nope" }).connect(), { code: "3D000" });
+    const short = await WireClient.login(port, "app", "appdb", PASSWORD);
+    short.socket.write(Buffer.from([0x51, 0, 0, 0, 2]));
+    assert.equal((await short.closedWithError()).code, "08P01");
+    const big = await WireClient.login(port, "app", "appdb", PASSWORD);
+    big.socket.write(serialize.query(`SELECT '${"x".repeat(5000)}'`));
+    assert.equal((await big.closedWithError()).code, "54000");
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    const counted = new Map<string, number>();
+    for (const m of (await res.text()).matchAll(
+      /^dbmesh_router_errors_total\{source="router",class="(\w\w)"\} (\d+)$/gm,
+    )) {
+      counted.set(m[1]!, Number(m[2]));
+    }
+    assert.deepEqual(Object.fromEntries(counted), { "28": 2, "3D": 1, "08": 1, "54": 1 });
   });
 
   test("oversized, malformed and truncated messages get an ErrorResponse; others keep working", async () => {
