@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { exampleFixture, type MeshFixture } from "../testing/index.js";
+import { exampleFixture, type MeshFixture, type Served, serve } from "../testing/index.js";
 
 // Workflow 5: a primary with a sync and an async standby built by `dbmesh up`.
 
 describe("ha example: primary, sync standby, async standby", () => {
   let m: MeshFixture;
+  let router: Served | undefined;
   let primary: number;
   let sync: number;
   let async_: number;
@@ -23,8 +24,11 @@ describe("ha example: primary, sync standby, async standby", () => {
       up.stdout,
       /standby-sync: standby of primary created from a [\d.]+ MB base backup \(\d+ files, manifest verified/,
     );
+    // The example declares a router; doctor checks a round trip through it to the primary.
+    router = await serve(m);
   });
   after(async () => {
+    await router?.stop();
     await m?.destroy();
   });
 

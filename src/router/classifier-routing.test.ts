@@ -72,7 +72,9 @@ describe("router: classifier routing, health checks and failover on examples/ha"
   before(async () => {
     m = await exampleFixture("router-classifier", "ha", env);
     port = await freePort();
-    m.rewrite((text) => `${text}\nrouter: { listen: 127.0.0.1:${port}, poolSize: 4 }\n`);
+    m.rewrite((text) =>
+      text.replace(/^router: .*$/m, `router: { listen: 127.0.0.1:${port}, poolSize: 4 }`),
+    );
     const up = await m.run("up");
     assert.equal(up.code, 0, up.stdout + up.stderr);
     const [p, s, a] = m.ports;

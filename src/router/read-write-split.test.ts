@@ -64,7 +64,9 @@ describe("router: read/write split on a primary with two standbys", () => {
   before(async () => {
     m = await exampleFixture("router-split", "ha", env);
     port = await freePort();
-    m.rewrite((text) => `${text}\nrouter: { listen: 127.0.0.1:${port}, poolSize: 2 }\n`);
+    m.rewrite((text) =>
+      text.replace(/^router: .*$/m, `router: { listen: 127.0.0.1:${port}, poolSize: 2 }`),
+    );
     const up = await m.run("up");
     assert.equal(up.code, 0, up.stdout + up.stderr);
     const [p, s, a] = m.ports;

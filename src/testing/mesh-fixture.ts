@@ -127,7 +127,8 @@ export async function exampleFixture(
 ): Promise<MeshFixture> {
   const dir = join(root, "examples", example);
   const text = readFileSync(join(dir, "dbmesh.yaml"), "utf8");
-  const declared = [...text.matchAll(/port: (\d+)/g)].map((m) => m[1]!);
+  // Node ports (`port: N`) and listen addresses (`listen: HOST:N`), in the file's order.
+  const declared = [...text.matchAll(/port: (\d+)|listen: [^\s:,}]+:(\d+)/g)].map((m) => m[0]!);
   const files = Object.fromEntries(
     readdirSync(dir)
       .filter((f) => f.endsWith(".sql"))
@@ -137,7 +138,7 @@ export async function exampleFixture(
     name,
     ports: declared.length,
     yaml: (ports) =>
-      declared.reduce((y, p, i) => y.replace(`port: ${p}`, `port: ${ports[i]}`), text),
+      declared.reduce((y, p, i) => y.replace(p, p.replace(/\d+$/, String(ports[i]))), text),
     files,
     env,
   });

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { purgeNode, stopNode } from "../../cluster/index.js";
 import { observeReplication } from "../../pgadmin/index.js";
 import { maintenanceDb } from "../../provision/index.js";
+import type { Router } from "../../router/index.js";
 import { loadTopology } from "../../topology/index.js";
 import type { Args } from "../args.js";
 import {
@@ -15,7 +16,9 @@ import {
 import type { Output } from "../output.js";
 import { formatTable } from "../table.js";
 import { demoPasswords, runQuery } from "./demo.js";
+import { showRouting, writeAfterFailover } from "./demo-router.js";
 import { promoteStandby, standbyNamed } from "./failover.js";
+import { startRouter } from "./serve.js";
 import { bringUp } from "./up-down.js";
 
 const haFile = fileURLToPath(new URL("../../../../examples/ha/dbmesh.yaml", import.meta.url));
@@ -39,6 +42,7 @@ export async function haDemo(args: Args, out: Output): Promise<number> {
     "\n== up: the primary, then each standby from a base backup over the replication protocol",
   );
   let code = 0;
+  let router: Router | undefined;
   const access = meshAccess(t, false);
   try {
     code = await bringUp(t, [...t.nodes.values()], access, out);
@@ -88,12 +92,16 @@ export async function haDemo(args: Args, out: Output): Promise<number> {
         ]),
       ),
     );
+    const routerLog: string[] = [];
+    router = (await startRouter(t, (line) => routerLog.push(line))).router;
+    await showRouting(t, out);
     out.line(
       "\n== Failover: promote standby-sync (the primary is stopped first, so it cannot take writes)",
     );
     await access.connections.closeAll();
     code = Math.max(code, await promoteStandby(t, standbyNamed(t, "standby-sync"), out));
     t = effectiveTopology(loadTopology(haFile));
+    code = Math.max(code, await writeAfterFailover(t, router, out));
     const sql =
       "INSERT INTO sales.orders (customer, amount) VALUES ('after failover', 42) RETURNING id, customer, pg_is_in_recovery() AS read_only";
     code = Math.max(
@@ -111,6 +119,7 @@ export async function haDemo(args: Args, out: Output): Promise<number> {
       ),
     );
   } finally {
+    await router?.stop();
     await access.connections.closeAll();
     if (!args.flags.has("--keep")) {
       for (const n of t.nodes.values()) await stopNode(localNode(t, n));

@@ -5,6 +5,18 @@ import { type Args, UsageError } from "../args.js";
 import { loadFromArgs, primariesFile } from "../mesh.js";
 import type { Output } from "../output.js";
 
+/** The router of a file with a router section, listening. */
+export async function startRouter(
+  t: Topology,
+  log: (line: string) => void,
+): Promise<{ router: Router; address: { host: string; port: number } }> {
+  const config = routerConfig(t);
+  // Reads to standbys, writes to the primary the health checks confirm; see classifier-routing.
+  const routing = await classifierRouting(config, { log });
+  const router = new Router(config, { log, routing, metrics: t.router?.metrics });
+  return { router, address: await router.start() };
+}
+
 /**
  * `dbmesh serve`: the router on router.listen until SIGINT or SIGTERM. SIGHUP reloads the file,
  * and a promotion (a new .dbmesh/primaries.json) is followed, without dropping clients.
@@ -17,11 +29,7 @@ export async function serveCommand(args: Args, out: Output): Promise<number> {
     );
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const config = routerConfig(t);
-  // Reads to standbys, writes to the primary the health checks confirm; see classifier-routing.
-  const routing = await classifierRouting(config, { log });
-  const router = new Router(config, { log, routing, metrics: t.router.metrics });
-  const address = await router.start();
+  const { router, address } = await startRouter(t, log);
   const databases = [...router.config.databases.values()]
     .map(
       (d) =>
