@@ -50,9 +50,14 @@ import {
 import type { PreparedStatement } from "./statements.js";
 import {
   acceptSsl,
+  bindComplete,
+  closeComplete,
   commandComplete,
   dataRow,
   negotiateProtocolVersion,
+  noData,
+  noParameters,
+  parseComplete,
   readyIdle,
   refuseEncryption,
   rowDescription,
@@ -63,6 +68,7 @@ import {
 const LOGIN_TIMEOUT_MS = 60_000;
 const ID_SHIFT = 4;
 const STATUS_IDLE = 0x49; // I
+const STATUS_IN_TRANSACTION = 0x54; // T
 const BYTE_S = 0x53; // 'S' in Describe/Close: a statement
 /** Startup parameters that are not settings. */
 const NOT_SETTINGS = new Set(["user", "database", "options", "replication"]);
@@ -144,6 +150,14 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   private discarding = false;
   /** SQL of the last unnamed Parse, for the Bind that runs it. */
   private unnamedSql = "";
+  /** The last unnamed Parse was answered by the router (SET/SHOW dbmesh.route), not sent. */
+  private unnamedLocal = false;
+  /** An extended-protocol unit of SET/SHOW dbmesh.route the router answers, up to its Sync. */
+  private localUnit = false;
+  /** That unit failed: its messages are dropped up to Sync. */
+  private localFailed = false;
+  /** What the unnamed portal of that unit runs (its Bind). */
+  private localPortal: RouteCommand | undefined;
   /** Unreported settings the client set, as the server read them back; carried like `settings`. */
   private readonly quietSettings = new Map<string, string>();
   /** Lower-case names of the parameters the servers report (their changes arrive by themselves). */
@@ -820,9 +834,19 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       if (code !== FrontendCode.Query) return;
       this.discarding = false;
     }
+    if (this.localUnit) {
+      this.localFrame(code, body, this.classifyMessage(code, body));
+      return;
+    }
     const c = this.classifyMessage(code, body);
-    if (c !== undefined && c.effects.length !== 0 && code === FrontendCode.Query) {
-      if (this.answerRoute(c)) return;
+    if (c !== undefined && c.effects.length !== 0) {
+      if (code === FrontendCode.Query) {
+        if (this.answerRoute(c)) return;
+      } else if (this.startsLocalUnit(code, c)) {
+        this.localUnit = true;
+        this.localFrame(code, body, c);
+        return;
+      }
     }
     let server = this.server;
     if (server === undefined && this.held.length === 0 && this.waitingPool === undefined) {
@@ -919,20 +943,9 @@ export class ClientSession implements ServerOwner, PoolWaiter {
    * while the router applies it too.
    */
   private answerRoute(c: Classification): boolean {
-    let effect: RouteEffect | { readonly kind: "show-route" } | undefined;
-    for (const e of c.effects) {
-      if (e.kind === "route" || e.kind === "show-route") {
-        effect = e;
-        break;
-      }
-    }
+    const effect = routeCommand(c);
     if (effect === undefined) return false;
-    const server = this.server;
-    const busy =
-      this.held.length > 0 ||
-      this.waitingPool !== undefined ||
-      (server !== undefined && server.inFlight > 0);
-    if (busy) {
+    if (this.busy()) {
       if (effect.kind === "route" && effect.route !== undefined && effect.scope === "session") {
         this.route = effect.route;
       }
@@ -950,11 +963,125 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       if (effect.scope === "session") this.route = effect.route;
       this.out.push(commandComplete("SET"));
     }
-    const status = server?.status ?? STATUS_IDLE;
-    this.out.push(
-      status === STATUS_IDLE ? readyIdle : serialize.readyForQuery(status === 0x54 ? "T" : "E"),
-    );
+    this.out.push(this.readyNow());
     return true;
+  }
+
+  /** Something the client sent earlier is queued, waiting for a connection, or unanswered. */
+  private busy(): boolean {
+    const server = this.server;
+    return (
+      this.held.length > 0 ||
+      this.waitingPool !== undefined ||
+      (server !== undefined && server.inFlight > 0)
+    );
+  }
+
+  /** ReadyForQuery with the attached connection's transaction status (idle without one). */
+  private readyNow(): Buffer {
+    const status = this.server?.status ?? STATUS_IDLE;
+    return status === STATUS_IDLE
+      ? readyIdle
+      : serialize.readyForQuery(status === STATUS_IN_TRANSACTION ? "T" : "E");
+  }
+
+  /**
+   * Whether an extended-protocol unit of work that starts with SET/SHOW/RESET dbmesh.route (its
+   * Parse, or a Bind of a statement prepared earlier) is answered by the router: when nothing
+   * the client sent before is still unanswered, so the router's answers are next in order.
+   * Pipelined behind statements still running it goes to the server, as over the simple
+   * protocol, and a session SET is applied by the router too.
+   */
+  private startsLocalUnit(code: number, c: Classification): boolean {
+    const command = routeCommand(c);
+    if (command === undefined || (code !== FrontendCode.Parse && code !== FrontendCode.Bind)) {
+      return false;
+    }
+    if (this.atGroupStart && !this.busy()) return true;
+    if (code === FrontendCode.Bind && command.kind === "route" && command.scope === "session") {
+      if (command.route !== undefined) this.route = command.route;
+    }
+    return false;
+  }
+
+  /**
+   * One message of an extended-protocol unit of work made of SET/SHOW/RESET dbmesh.route only,
+   * answered as a server would: ParseComplete, BindComplete, ParameterDescription, NoData or
+   * RowDescription, CommandComplete (after a DataRow for SHOW), CloseComplete; after an error
+   * everything up to Sync is dropped; Sync gets ReadyForQuery.
+   * https://www.postgresql.org/docs/17/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
+   */
+  private localFrame(code: number, body: Buffer, c: Classification | undefined): void {
+    if (code === FrontendCode.Sync) {
+      this.localUnit = false;
+      this.localFailed = false;
+      this.localPortal = undefined;
+      this.out.push(this.readyNow());
+      return;
+    }
+    if (this.localFailed) return;
+    const command = c === undefined ? undefined : routeCommand(c);
+    switch (code) {
+      case FrontendCode.Parse:
+        if (command === undefined || c!.statements > 1) break;
+        if (body[0] === 0) this.unnamedLocal = true;
+        else {
+          // Known by name like any statement: a later Bind of it pipelined behind running
+          // statements prepares it on the server.
+          const { name, sql, paramTypes } = readParse(body);
+          this.statements.set(name, this.router.statements.get(sql, paramTypes));
+        }
+        this.out.push(parseComplete);
+        return;
+      case FrontendCode.Bind:
+        if (command === undefined) break;
+        this.localPortal = command;
+        this.out.push(bindComplete);
+        return;
+      case FrontendCode.Describe: {
+        const described = body[0] === BYTE_S ? this.routeStatement(body) : this.localPortal;
+        if (described === undefined) break;
+        if (body[0] === BYTE_S) this.out.push(noParameters);
+        this.out.push(described.kind === "show-route" ? rowDescription(["dbmesh.route"]) : noData);
+        return;
+      }
+      case FrontendCode.Execute: {
+        const portal = this.localPortal;
+        if (portal === undefined) break;
+        if (portal.kind === "show-route") {
+          this.out.push(dataRow([this.route]));
+          this.out.push(commandComplete("SHOW"));
+        } else if (portal.route === undefined) {
+          this.localError(routerErrors.invalidRoute(portal.value));
+        } else {
+          if (portal.scope === "session") this.route = portal.route;
+          this.out.push(commandComplete("SET"));
+        }
+        return;
+      }
+      case FrontendCode.Close:
+        if (body[0] === BYTE_S && body[1] !== 0) {
+          this.statements.delete(body.toString("utf8", 1, body.length - 1));
+        }
+        this.out.push(closeComplete);
+        return;
+      case FrontendCode.Flush:
+        return;
+    }
+    this.localError(routerErrors.routeNotAlone());
+  }
+
+  /** An error inside a unit the router answers: the rest of it is dropped up to Sync. */
+  private localError(e: RouterError): void {
+    this.sendError(e);
+    this.localFailed = true;
+  }
+
+  /** The SET/SHOW dbmesh.route a Describe or Close of a statement ('S', name) names. */
+  private routeStatement(body: Buffer): RouteCommand | undefined {
+    const name = body.toString("utf8", 1, body.length - 1);
+    const sql = name === "" ? this.unnamedSql : this.statements.get(name)?.sql;
+    return sql === undefined ? undefined : routeCommand(this.router.routing!.classify(sql));
   }
 
   /** Queues an ErrorResponse of the router's own for the client, counted in the errors metric. */
@@ -1060,14 +1187,24 @@ export class ClientSession implements ServerOwner, PoolWaiter {
         this.atGroupStart = true;
         return;
       case FrontendCode.Parse:
-        if (body[0] === 0) server.send(frame, PARSE);
-        else this.parseNamed(server, body);
+        if (body[0] === 0) {
+          server.send(frame, PARSE);
+          this.unnamedLocal = false;
+        } else this.parseNamed(server, body);
         break;
       case FrontendCode.Bind: {
         if (c !== undefined) this.observe(c, server);
         const portalEnd = body.indexOf(0);
-        if (body[portalEnd + 1] === 0) server.send(frame, BIND);
-        else this.bindNamed(server, body, frame, portalEnd);
+        if (body[portalEnd + 1] !== 0) this.bindNamed(server, body, frame, portalEnd);
+        else {
+          if (this.unnamedLocal) {
+            // The unnamed statement was SET/SHOW dbmesh.route answered by the router: the
+            // server has another one (or none). Its ParseComplete was sent already.
+            server.send(serialize.parse("", this.unnamedSql), PARSE_SILENT);
+            this.unnamedLocal = false;
+          }
+          server.send(frame, BIND);
+        }
         break;
       }
       case FrontendCode.Execute:
@@ -1202,6 +1339,14 @@ function parseOptions(options: string): [string, string][] {
     if (eq > 0) out.push([w.slice(0, eq).replace(/-/g, "_"), w.slice(eq + 1)]);
   }
   return out;
+}
+
+/** SET/RESET dbmesh.route or SHOW dbmesh.route: the router answers them. */
+type RouteCommand = RouteEffect | { readonly kind: "show-route" };
+
+function routeCommand(c: Classification): RouteCommand | undefined {
+  for (const e of c.effects) if (e.kind === "route" || e.kind === "show-route") return e;
+  return undefined;
 }
 
 /** CopyData, CopyDone or CopyFail from the client. */

@@ -15,6 +15,7 @@ import {
 } from "../protocol/index.js";
 import { freePort, type MeshFixture, meshFixture } from "../testing/index.js";
 import { loadTopology, withCurrentPrimaries } from "../topology/index.js";
+import { classifierRouting } from "./classifier-routing.js";
 import { Router, type RouterOptions } from "./router.js";
 import { type RouterConfig, routerConfig } from "./router-config.js";
 
@@ -351,6 +352,81 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
     } finally {
       await holder.end();
       await waiter.end();
+    }
+  });
+
+  // Regression: SET/SHOW dbmesh.route were the router's only over the simple protocol; with
+  // Parse/Bind/Execute (node-postgres with a name or values, JDBC) they went to the server,
+  // which knew nothing of the route and kept a placeholder setting on the connection.
+  test("SET and SHOW dbmesh.route over the extended protocol are answered by the router", async () => {
+    const port = await startRouter(
+      {},
+      { routing: await classifierRouting(base, { log: () => {} }) },
+    );
+    const c = client(port);
+    await c.connect();
+    const extended = (text: string) => ({ text, queryMode: "extended" }) as pg.QueryConfig;
+    const show = { name: "show-route", text: "SHOW dbmesh.route", rowMode: "array" as const };
+    try {
+      assert.deepEqual((await c.query(show)).rows, [["auto"]]);
+      assert.equal((await c.query(extended("SET dbmesh.route = 'primary'"))).command, "SET");
+      // The named statement again: Bind, Describe, Execute, Sync without a Parse.
+      assert.deepEqual((await c.query(show)).rows, [["primary"]]);
+      await assert.rejects(c.query(extended("SET dbmesh.route TO anywhere")), { code: "22023" });
+      assert.deepEqual((await c.query(show)).rows, [["primary"]]);
+      const r = await c.query({
+        text: "SELECT current_setting('dbmesh.route', true), $1::int",
+        values: [1],
+        rowMode: "array",
+      });
+      assert.deepEqual(r.rows, [[null, 1]], "the server never saw the setting");
+      await c.query(extended("RESET dbmesh.route"));
+      assert.deepEqual((await c.query(show)).rows, [["auto"]]);
+    } finally {
+      await c.end();
+    }
+    // Raw frames: statement Describe, pipelining with a unit that goes to a server, and a unit
+    // that mixes dbmesh.route with other statements.
+    const w = await WireClient.login(port, "app", "appdb", PASSWORD);
+    try {
+      w.socket.write(
+        Buffer.concat([
+          serialize.parse("s", "SHOW dbmesh.route", []),
+          serialize.describe("S", "s"),
+          serialize.bind("", "s", []),
+          serialize.execute(""),
+          serialize.sync(),
+          serialize.query("SELECT 1"),
+          serialize.parse("", "SET dbmesh.route = standby", []),
+          serialize.bind("", "", []),
+          serialize.describe("P", ""),
+          serialize.execute(""),
+          serialize.sync(),
+          serialize.bind("", "s", []),
+          serialize.execute(""),
+          serialize.sync(),
+        ]),
+      );
+      const got = await w.until(4);
+      assert.equal(got.codes.join(""), "1tT2DCZTDCZ12nCZ2DCZ");
+      assert.deepEqual(got.rows, [["auto"], ["1"], ["standby"]]);
+      w.socket.write(
+        Buffer.concat([
+          serialize.parse("", "RESET dbmesh.route", []),
+          serialize.bind("", "", []),
+          serialize.execute(""),
+          serialize.parse("", "SELECT 2", []),
+          serialize.bind("", "", []),
+          serialize.execute(""),
+          serialize.sync(),
+          serialize.query("SELECT 3"),
+        ]),
+      );
+      const mixed = await w.until(2);
+      assert.equal(mixed.codes.join(""), "12CEZTDCZ");
+      assert.equal(mixed.errors[0]?.code, "0A000");
+    } finally {
+      w.socket.destroy();
     }
   });
 

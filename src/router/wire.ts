@@ -4,6 +4,12 @@ import { BackendCode, BufferWriter, serialize } from "../protocol/index.js";
 
 export const parseComplete: Buffer = new BufferWriter().finish(BackendCode.ParseComplete);
 export const closeComplete: Buffer = new BufferWriter().finish(BackendCode.CloseComplete);
+export const bindComplete: Buffer = new BufferWriter().finish(BackendCode.BindComplete);
+export const noData: Buffer = new BufferWriter().finish(BackendCode.NoData);
+/** ParameterDescription ('t') of a statement without parameters. */
+export const noParameters: Buffer = new BufferWriter()
+  .int16(0)
+  .finish(BackendCode.ParameterDescription);
 export const readyIdle: Buffer = serialize.readyForQuery("I");
 /** One-byte answers to SSLRequest and GSSENCRequest. */
 export const acceptSsl: Buffer = Buffer.from("S");
