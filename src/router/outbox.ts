@@ -19,6 +19,14 @@ export class Outbox {
     return this.bytes;
   }
 
+  /**
+   * Whether bytes pushed here may still be read later: queued in the outbox, or handed to the
+   * socket and not yet written (a partial write keeps the buffer until it completes).
+   */
+  holdsBytes(): boolean {
+    return this.bytes > 0 || this.socket.writableLength > 0;
+  }
+
   push(b: Buffer): void {
     this.bytes += b.length;
     if (b.buffer === this.runBuffer && b.byteOffset === this.runEnd) {

@@ -87,6 +87,8 @@ const ID_SHIFT = 4;
 /** A QUERY_SILENT whose first DataRow and outcome the router wants (probe()). */
 const PROBE = QUERY_SILENT | (1 << ID_SHIFT);
 const STATUS_IDLE = 0x49; // I
+// Size of a server connection's read buffer: what one read(2) can take, as Node's own default.
+const READ_SIZE = 64 * 1024;
 
 let nextServerId = 1;
 
@@ -131,6 +133,12 @@ export class ServerConnection {
   private probeRow: (string | null)[] | undefined;
   private probeFailed = false;
   private scram: ScramClient | undefined;
+  // Reads land here (onread) rather than in a fresh buffer per read: no allocation and no
+  // stream machinery per read. Frames forwarded from it are views, so once a read leaves bytes
+  // in an owner's outbox or socket (a partial write), the next read gets a new buffer.
+  private readBuffer = Buffer.allocUnsafe(READ_SIZE);
+  /** The owner whose outbox received views of the read buffer during the current read. */
+  private sentTo: ServerOwner | undefined;
 
   constructor(
     readonly target: ServerTarget,
@@ -139,7 +147,18 @@ export class ServerConnection {
     /** Where units of work, forwarded errors and lost connections are counted. */
     private readonly stats?: RouterStats,
   ) {
-    this.socket = connect({ host: target.host, port: target.port, noDelay: true });
+    this.socket = connect({
+      host: target.host,
+      port: target.port,
+      noDelay: true,
+      onread: {
+        buffer: () => this.readBuffer,
+        callback: (n: number, buffer: Uint8Array): boolean => {
+          this.read((buffer as Buffer).subarray(0, n));
+          return true;
+        },
+      },
+    });
     this.out = new Outbox(this.socket);
     this.socket.on("error", (e) => this.fail({ kind: "socket", message: e.message }));
     // FIN from the server: closed now, so that it is not lent again before the socket's close.
@@ -162,7 +181,6 @@ export class ServerConnection {
         serialize.startup({ user: this.target.user, database: this.target.database }),
       );
     });
-    this.socket.on("data", (chunk: Buffer) => this.read(chunk));
     this.onReadyTimer = timer;
   }
 
@@ -251,12 +269,26 @@ export class ServerConnection {
       return;
     }
     const owner = this.owner;
-    if (owner === undefined) return;
-    if (!owner.flushOut()) this.socket.pause();
-    if (this.idleAtEnd) {
-      this.idleAtEnd = false;
-      if (this.owner === owner && this.reusable) owner.serverIdle(this);
+    if (owner !== undefined) {
+      if (!owner.flushOut()) this.socket.pause();
+      if (this.idleAtEnd) {
+        this.idleAtEnd = false;
+        if (this.owner === owner && this.reusable) owner.serverIdle(this);
+      }
     }
+    const sentTo = this.sentTo;
+    if (sentTo !== undefined) {
+      this.sentTo = undefined;
+      if (sentTo.out.holdsBytes()) this.readBuffer = Buffer.allocUnsafe(READ_SIZE);
+    }
+  }
+
+  /** Queues a frame of the current read for the owner. */
+  private forward(frame: Buffer): void {
+    const owner = this.owner;
+    if (owner === undefined) return;
+    owner.out.push(frame);
+    this.sentTo = owner;
   }
 
   private readonly onLoginFrame = (code: number, body: Buffer): void => {
@@ -404,7 +436,7 @@ export class ServerConnection {
         if (front !== QUERY && front !== SYNC && front !== 0) this.skipToSync();
         if (ending) {
           // Forwarded now; the close tells the owner which units get no answer.
-          owner?.out.push(frame);
+          this.forward(frame);
           this.close();
           return;
         }
@@ -438,7 +470,7 @@ export class ServerConnection {
       default:
         if (front === QUERY_SILENT) return;
     }
-    this.owner?.out.push(frame);
+    this.forward(frame);
     if (answered) this.emitSyntheticAtFront();
   };
 
