@@ -47,7 +47,7 @@ import {
   type ServerOwner,
   SYNC,
 } from "./server-connection.js";
-import type { PreparedStatement } from "./statements.js";
+import { deallocateSql, type PreparedStatement } from "./statements.js";
 import {
   acceptSsl,
   bindComplete,
@@ -174,6 +174,11 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   /** The next message starts a unit of work (after a Sync or a Query). */
   private atGroupStart = true;
   private readonly statements = new Map<string, PreparedStatement>();
+  /**
+   * Where each of `statements` was prepared by the client's Parse (null: answered by the
+   * router), to tell whether that Parse succeeded when the name is prepared again.
+   */
+  private readonly preparedOn = new Map<string, ServerConnection | null>();
   private scram: ScramServer | undefined;
   private authFailed = false;
   private loginTimer: NodeJS.Timeout | undefined;
@@ -664,7 +669,9 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       return;
     }
     if (this.transactionMode) {
-      pool.release(server);
+      const evict = this.evictions(server);
+      if (evict === "") pool.release(server);
+      else server.runQuiet(evict, (ok) => (ok ? pool.release(server) : server.close()));
       return;
     }
     // Session mode: the next client must not see this one's settings, statements or locks.
@@ -697,6 +704,11 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       this.wrote = false;
       this.touched = undefined;
       this.touchedAll = false;
+      const evict = this.evictions(server);
+      if (evict !== "") {
+        server.sendSilent(evict);
+        server.flush();
+      }
       return;
     }
     if (this.wrote || this.touched !== undefined || this.touchedAll) {
@@ -1029,7 +1041,13 @@ export class ClientSession implements ServerOwner, PoolWaiter {
           // Known by name like any statement: a later Bind of it pipelined behind running
           // statements prepares it on the server.
           const { name, sql, paramTypes } = readParse(body);
+          const existing = this.statements.get(name);
+          if (existing !== undefined && this.exists(name, existing)) {
+            this.localError(routerErrors.duplicateStatement(name));
+            return;
+          }
           this.statements.set(name, this.router.statements.get(sql, paramTypes));
+          this.preparedOn.set(name, null);
         }
         this.out.push(parseComplete);
         return;
@@ -1061,7 +1079,9 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       }
       case FrontendCode.Close:
         if (body[0] === BYTE_S && body[1] !== 0) {
-          this.statements.delete(body.toString("utf8", 1, body.length - 1));
+          const name = body.toString("utf8", 1, body.length - 1);
+          this.statements.delete(name);
+          this.preparedOn.delete(name);
         }
         this.out.push(closeComplete);
         return;
@@ -1217,7 +1237,9 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       case FrontendCode.Close:
         if (body[0] === BYTE_S && body[1] !== 0) {
           // Kept on the server for the next client that prepares the same text.
-          this.statements.delete(body.toString("utf8", 1, body.length - 1));
+          const name = body.toString("utf8", 1, body.length - 1);
+          this.statements.delete(name);
+          this.preparedOn.delete(name);
           server.synthesize(CLOSE_SYNTH);
         } else server.send(frame, CLOSE);
         break;
@@ -1242,21 +1264,72 @@ export class ClientSession implements ServerOwner, PoolWaiter {
 
   private parseNamed(server: ServerConnection, body: Buffer): void {
     const { name, sql, paramTypes } = readParse(body);
+    const existing = this.statements.get(name);
+    if (existing !== undefined && this.exists(name, existing)) {
+      // PostgreSQL refuses to prepare a name twice (42P05, duplicate_prepared_statement) and
+      // skips to Sync. The server says so itself, in order with the rest of the pipeline: it is
+      // asked to prepare again the server-side name it has (prepared first if it has not).
+      this.ensurePrepared(server, existing);
+      server.send(existing.parse, PARSE);
+      return;
+    }
     const statement = this.router.statements.get(sql, paramTypes);
     this.statements.set(name, statement);
-    if (server.prepared.has(statement.id)) {
+    this.preparedOn.set(name, server);
+    const prepared = server.prepared;
+    if (prepared.delete(statement.id)) {
+      prepared.add(statement.id);
       server.synthesize(PARSE_SYNTH);
       return;
     }
     server.send(statement.parse, PARSE | (statement.id << ID_SHIFT));
-    server.prepared.add(statement.id);
+    prepared.add(statement.id);
   }
 
-  /** Prepares `statement` on `server` first if it does not have it; its ParseComplete is swallowed. */
+  /**
+   * Whether the client's statement `name` exists as PostgreSQL sees it: its Parse succeeded.
+   * A Parse that failed (or that an earlier error skipped) was taken off its connection's
+   * prepared set. Unknown counts as not existing (the name is replaced, never refused): while
+   * the Parse may still be unanswered (a Parse pipelined behind it), or once its connection
+   * evicted the statement.
+   */
+  private exists(name: string, statement: PreparedStatement): boolean {
+    const on = this.preparedOn.get(name);
+    if (on === null) return true;
+    if (on === undefined || !on.prepared.has(statement.id)) return false;
+    return on !== this.server || on.inFlight === 0;
+  }
+
+  /**
+   * Prepares `statement` on `server` first if it does not have it (its ParseComplete is
+   * swallowed); marks it most recently used there.
+   */
   private ensurePrepared(server: ServerConnection, statement: PreparedStatement): void {
-    if (server.prepared.has(statement.id)) return;
+    const prepared = server.prepared;
+    if (prepared.delete(statement.id)) {
+      // Sets keep insertion order: re-added, it is the most recently used.
+      prepared.add(statement.id);
+      return;
+    }
     server.send(statement.parse, PARSE_SILENT | (statement.id << ID_SHIFT));
-    server.prepared.add(statement.id);
+    prepared.add(statement.id);
+  }
+
+  /**
+   * SQL deallocating the least recently used statements of `server` beyond
+   * RouterOptions.maxPreparedStatements, taken off its set; "" when it has no more than that.
+   */
+  private evictions(server: ServerConnection): string {
+    const prepared = server.prepared;
+    let over = prepared.size - this.router.maxPreparedStatements;
+    if (over <= 0) return "";
+    const ids: number[] = [];
+    for (const id of prepared) {
+      if (over-- <= 0) break;
+      ids.push(id);
+    }
+    for (const id of ids) prepared.delete(id);
+    return deallocateSql(ids);
   }
 
   private bindNamed(

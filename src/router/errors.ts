@@ -96,6 +96,9 @@ export const routerErrors = {
       "SET and SHOW dbmesh.route must be sent as a query of their own",
       "the router answers them itself; send the other statements separately",
     ),
+  /** 42P05: Parse of a statement name the client already prepared, as PostgreSQL answers. */
+  duplicateStatement: (name: string) =>
+    error("42P05", `prepared statement "${name}" already exists`),
   /** 57P03: a database whose replication group has no primary to send writes to. */
   noPrimary: (database: string) =>
     error("57P03", `no primary is known for database ${database}`, "run dbmesh status"),

@@ -183,6 +183,73 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
     }
   });
 
+  // Regression: the statement registry and each server connection's statements grew without
+  // bound; and a name prepared twice without Close was silently replaced, where PostgreSQL
+  // answers 42P05.
+  test("prepared statements: at most maxPreparedStatements per server connection; a name prepared twice gets 42P05", async () => {
+    const port = await startRouter({ poolSize: 1 }, { maxPreparedStatements: 2 });
+    const c = client(port);
+    await c.connect();
+    try {
+      const texts = [1, 2, 3, 4, 5].map((i) => `SELECT ${i} + $1::int`);
+      for (let round = 0; round < 2; round++) {
+        for (const [i, text] of texts.entries()) {
+          const r = await c.query({ name: `s${i}`, text, values: [10], rowMode: "array" });
+          assert.deepEqual(r.rows, [[i + 11]]);
+        }
+      }
+      // The one server connection: the two most recently used, evicted ones deallocated.
+      const r = await c.query({
+        text: "SELECT name FROM pg_prepared_statements ORDER BY name",
+        rowMode: "array",
+      });
+      assert.equal(r.rows.length, 2, JSON.stringify(r.rows));
+    } finally {
+      await c.end();
+    }
+    const w = await WireClient.login(port, "app", "appdb", PASSWORD);
+    try {
+      // Each unit sent once the one before is answered, as drivers do.
+      const unit = async (...frames: Buffer[]) => {
+        w.socket.write(Buffer.concat(frames));
+        const { codes, rows, errors } = await w.until(1);
+        return { codes: codes.join(""), rows, errors: errors.map((e) => e.code) };
+      };
+      assert.equal(
+        (await unit(serialize.parse("dup", "SELECT 1", []), serialize.sync())).codes,
+        "1Z",
+      );
+      const again = await unit(
+        serialize.parse("dup", "SELECT 2", []),
+        serialize.bind("", "dup", []),
+        serialize.execute(""),
+        serialize.sync(),
+      );
+      assert.deepEqual(again, { codes: "EZ", rows: [], errors: ["42P05"] });
+      // The name still runs its first text.
+      const first = await unit(
+        serialize.bind("", "dup", []),
+        serialize.execute(""),
+        serialize.sync(),
+      );
+      assert.deepEqual(first.rows, [["1"]]);
+      // A Parse that failed did not take the name; Close frees it.
+      const bad = await unit(serialize.parse("bad", "SELEC 3", []), serialize.sync());
+      assert.deepEqual(bad.errors, ["42601"]);
+      const rest = await unit(
+        serialize.parse("bad", "SELECT 3", []),
+        serialize.close("S", "dup"),
+        serialize.parse("dup", "SELECT 4", []),
+        serialize.bind("", "dup", []),
+        serialize.execute(""),
+        serialize.sync(),
+      );
+      assert.deepEqual(rest, { codes: "1312DCZ", rows: [["4"]], errors: [] });
+    } finally {
+      w.socket.destroy();
+    }
+  });
+
   test("a wrong password gets 28P01 and others keep working", async () => {
     const port = await startRouter();
     const ok = client(port);

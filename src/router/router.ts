@@ -9,7 +9,7 @@ import { type MetricsServer, startMetrics } from "./metrics.js";
 import { Pool } from "./pool.js";
 import type { Routing } from "./route.js";
 import type { RoutedDatabase, RouterConfig } from "./router-config.js";
-import { StatementRegistry } from "./statements.js";
+import { DEFAULT_MAX_PREPARED_STATEMENTS, StatementRegistry } from "./statements.js";
 import { RouterStats } from "./stats.js";
 
 export interface RouterOptions {
@@ -21,13 +21,22 @@ export interface RouterOptions {
   readonly serverIdleTimeout?: number;
   /** Where to serve Prometheus metrics (GET /metrics, GET /health): router.metrics in the file. */
   readonly metrics?: { readonly host: string; readonly port: number };
+  /**
+   * Named statements kept prepared on each server connection (transaction mode); the least
+   * recently used beyond it are deallocated when the connection is idle. Default 200.
+   */
+  readonly maxPreparedStatements?: number;
+  /** Distinct statement texts the router keeps names for; default 10000. */
+  readonly statementRegistrySize?: number;
 }
 
 /** The wire-protocol router: a listener, client sessions, and pools of server connections. */
 export class Router {
   config: RouterConfig;
   readonly routing: Routing | undefined;
-  readonly statements = new StatementRegistry();
+  readonly statements: StatementRegistry;
+  /** RouterOptions.maxPreparedStatements. */
+  readonly maxPreparedStatements: number;
   /** Counters for the metrics endpoint; node health comes from the routing's health checks. */
   readonly stats = new RouterStats(() => this.config);
   tlsContext: SecureContext | undefined;
@@ -50,6 +59,11 @@ export class Router {
     if (nodes) this.stats.nodeHealth = nodes;
     this.logLine = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.idleMs = (options.serverIdleTimeout ?? 300) * 1000;
+    this.statements = new StatementRegistry(options.statementRegistrySize);
+    this.maxPreparedStatements = Math.max(
+      1,
+      options.maxPreparedStatements ?? DEFAULT_MAX_PREPARED_STATEMENTS,
+    );
     this.tlsContext = tlsContext(config);
     this.metricsAddress = options.metrics;
   }
