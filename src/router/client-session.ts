@@ -182,6 +182,8 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   private scram: ScramServer | undefined;
   private authFailed = false;
   private loginTimer: NodeJS.Timeout | undefined;
+  /** Runs while part of a message is buffered (partialMessage()). */
+  private messageTimer: NodeJS.Timeout | undefined;
   private lastPool: Pool | undefined;
   private configSeen: RouterConfig | undefined;
   private pinned = false;
@@ -222,6 +224,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     if (this.state === "closed") return;
     this.state = "closed";
     clearTimeout(this.loginTimer);
+    clearTimeout(this.messageTimer);
     if (this.waitingPool) {
       this.waitingPool.dequeue(this);
       this.waitingPool = undefined;
@@ -265,7 +268,31 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     }
     this.server?.flush();
     if (this.out.pending > 0) this.flushOut();
+    if (this.parser.buffered > 0) this.partialMessage();
+    else if (this.messageTimer !== undefined) {
+      clearTimeout(this.messageTimer);
+      this.messageTimer = undefined;
+    }
   };
+
+  /**
+   * Part of a message is buffered: a client that sends no more of it for
+   * RouterOptions.messageTimeout gets 08P01 and is closed (login has its own timeout). Each
+   * chunk that brings more of it starts the wait again.
+   */
+  private partialMessage(): void {
+    if (this.messageTimer !== undefined) {
+      this.messageTimer.refresh();
+      return;
+    }
+    this.messageTimer = setTimeout(() => {
+      this.messageTimer = undefined;
+      if (this.parser.buffered > 0) {
+        this.fatal(routerErrors.protocolViolation("the client stopped in the middle of a message"));
+      }
+    }, this.router.messageTimeoutMs);
+    this.messageTimer.unref();
+  }
 
   /** EOF from the client: inside a message it is a protocol violation, else a goodbye. */
   private readonly onEnd = (): void => {

@@ -351,6 +351,31 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
     }
   });
 
+  // Regression: a client that stopped in the middle of a message but kept its socket open was
+  // timed out only while logging in; after login it held its session forever.
+  test("a client that stops mid-message gets 08P01 after the message timeout; others keep working", async () => {
+    const port = await startRouter({}, { messageTimeout: 0.2 });
+    const ok = client(port);
+    await ok.connect();
+    try {
+      const stuck = await WireClient.login(port, "app", "appdb", PASSWORD);
+      stuck.socket.write(serialize.query("SELECT 1").subarray(0, 7));
+      const e = await stuck.closedWithError();
+      assert.equal(e.code, "08P01");
+      assert.match(e.message, /middle of a message/);
+      // A whole message, even sent in pieces, is not cut.
+      const slow = await WireClient.login(port, "app", "appdb", PASSWORD);
+      const q = serialize.query("SELECT 'pieces'");
+      slow.socket.write(q.subarray(0, 3));
+      slow.socket.write(q.subarray(3));
+      assert.deepEqual((await slow.until(1)).rows, [["pieces"]]);
+      slow.socket.destroy();
+      assert.equal(await value(ok, "SELECT 'unharmed'"), "unharmed");
+    } finally {
+      await ok.end();
+    }
+  });
+
   test("a fuzz run of random and mutated frames: no crash, every other client served", async () => {
     const port = await startRouter({ maxMessage: 8192 });
     const ok = client(port);

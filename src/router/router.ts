@@ -28,6 +28,11 @@ export interface RouterOptions {
   readonly maxPreparedStatements?: number;
   /** Distinct statement texts the router keeps names for; default 10000. */
   readonly statementRegistrySize?: number;
+  /**
+   * Seconds a client may leave a message half sent (no more bytes of it arriving) before it
+   * gets 08P01 and is closed; default 60, as PostgreSQL's authentication_timeout.
+   */
+  readonly messageTimeout?: number;
 }
 
 /** The wire-protocol router: a listener, client sessions, and pools of server connections. */
@@ -37,6 +42,8 @@ export class Router {
   readonly statements: StatementRegistry;
   /** RouterOptions.maxPreparedStatements. */
   readonly maxPreparedStatements: number;
+  /** RouterOptions.messageTimeout, in milliseconds. */
+  readonly messageTimeoutMs: number;
   /** Counters for the metrics endpoint; node health comes from the routing's health checks. */
   readonly stats = new RouterStats(() => this.config);
   tlsContext: SecureContext | undefined;
@@ -60,6 +67,7 @@ export class Router {
     this.logLine = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.idleMs = (options.serverIdleTimeout ?? 300) * 1000;
     this.statements = new StatementRegistry(options.statementRegistrySize);
+    this.messageTimeoutMs = (options.messageTimeout ?? 60) * 1000;
     this.maxPreparedStatements = Math.max(
       1,
       options.maxPreparedStatements ?? DEFAULT_MAX_PREPARED_STATEMENTS,
