@@ -1,7 +1,9 @@
 // The admin console: clients that connect to the database `dbmesh` talk to the router itself.
-// Simple-protocol SHOW commands answer like PgBouncer's, every column as text.
+// Simple-protocol SHOW commands answer like PgBouncer's, every column as text. It is read-only
+// statistics (no passwords, no statement text), so any declared role may log in to it; anything
+// but SHOW gets 0A000, and nothing it accepts changes the router.
 import type { ClientSession } from "./client-session.js";
-import { errorMessage, routerErrors } from "./errors.js";
+import { errorMessage, type RouterError, routerErrors } from "./errors.js";
 import type { Pool } from "./pool.js";
 import type { Routing } from "./route.js";
 import type { RouterConfig } from "./router-config.js";
@@ -165,11 +167,25 @@ const commands: Record<string, (view: AdminView) => Table> = {
   }),
 };
 
-/** The messages answering one Query on the console (without the ReadyForQuery). */
-export function adminAnswer(view: AdminView, sql: string): Buffer[] {
+/**
+ * The messages answering one Query on the console (without the ReadyForQuery); `failed` hears
+ * of the error sent instead of an answer.
+ */
+export function adminAnswer(
+  view: AdminView,
+  sql: string,
+  failed?: (e: RouterError) => void,
+): Buffer[] {
   const m = /^\s*show\s+(\w+)\s*;?\s*$/i.exec(sql);
   const command = m && commands[m[1]!.toLowerCase()];
-  if (!command) return [errorMessage(routerErrors.adminSyntax(sql.trim()))];
+  if (!command) {
+    const text = sql.trim();
+    const e = /^show\b/i.test(text)
+      ? routerErrors.adminSyntax(text)
+      : routerErrors.adminReadOnly(text);
+    failed?.(e);
+    return [errorMessage(e)];
+  }
   const { columns, rows } = command(view);
   return [rowDescription(columns), ...rows.map(dataRow), commandComplete("SHOW")];
 }

@@ -104,12 +104,19 @@ export const routerErrors = {
     error("57P03", `no primary is known for database ${database}`, "run dbmesh status"),
   /** 08P01 at login: nothing more to wait for (login timeout). */
   loginTimeout: () => fatal("08P01", "the client did not finish logging in in time"),
-  /** 42601/0A000 on the admin console. */
+  /** 42601 on the admin console: a SHOW of something it does not have, or not a query. */
   adminSyntax: (text: string) =>
     error(
       "42601",
       `the admin console does not understand: ${text.slice(0, 80)}`,
       "try SHOW POOLS, SHOW SERVERS, SHOW CLIENTS, SHOW STATS or SHOW NODES",
+    ),
+  /** 0A000 on the admin console: anything but SHOW (it is read-only statistics). */
+  adminReadOnly: (text: string) =>
+    error(
+      "0A000",
+      `the admin console only shows statistics; it does not run: ${text.slice(0, 80)}`,
+      "SHOW POOLS, SHOW SERVERS, SHOW CLIENTS, SHOW STATS or SHOW NODES; reload with SIGHUP, stop with SIGTERM",
     ),
 } as const;
 

@@ -697,7 +697,7 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
     }
   });
 
-  test("the admin console answers SHOW POOLS, SERVERS, CLIENTS and STATS", async () => {
+  test("the admin console answers SHOW POOLS, SERVERS, CLIENTS and STATS; anything but SHOW gets 0A000", async () => {
     const port = await startRouter();
     const c = client(port);
     await c.connect();
@@ -719,7 +719,18 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
       ]);
       const stats = await admin.query("SHOW STATS");
       assert.ok(Number((stats.rows[0] as Record<string, string>).total_lends) >= 1);
-      await assert.rejects(admin.query("DROP TABLE x"), { code: "42601" });
+      // Read-only statistics: anything but SHOW is refused, clearly; the session goes on.
+      for (const sql of ["DROP TABLE x", "PAUSE", "SET x = 1", "KILL appdb"]) {
+        await assert.rejects(admin.query(sql), (e: pg.DatabaseError) => {
+          assert.equal(e.code, "0A000");
+          assert.match(e.message, /only shows statistics/);
+          assert.match(e.hint ?? "", /SHOW POOLS/);
+          return true;
+        });
+      }
+      await assert.rejects(admin.query("SHOW PASSWORDS"), { code: "42601" });
+      await assert.rejects(admin.query({ text: "SHOW POOLS", values: [1] }), { code: "42601" });
+      assert.ok((await admin.query("SHOW POOLS")).rows.length >= 1);
     } finally {
       await admin.end();
       await c.end();

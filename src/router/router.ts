@@ -211,7 +211,7 @@ export class Router {
 
   /** The admin console's answer to one Query. */
   admin(sql: string): Buffer[] {
-    return adminAnswer(this, sql);
+    return adminAnswer(this, sql, (e) => this.stats.recordError(e.code, "router"));
   }
 
   adminParameters(): ReadonlyMap<string, string> {
