@@ -67,6 +67,8 @@ describe("router operations: metrics, status, doctor", () => {
   let routerPort = 0;
   let metricsPort = 0;
 
+  // queueTimeout: long enough for a first server login on a loaded machine, short enough for
+  // the test that waits for it to expire.
   const yaml = (ports: readonly number[]) => `version: 1
 nodes:
   main: { port: ${ports[0]} }
@@ -74,7 +76,7 @@ roles:
   app: { password: env:APP_PASSWORD, nodes: [main] }
 databases:
   appdb: { node: main, owner: app }
-router: { listen: 127.0.0.1:${ports[1]}, metrics: 127.0.0.1:${ports[2]}, poolSize: 1, queueTimeout: 0.3 }
+router: { listen: 127.0.0.1:${ports[1]}, metrics: 127.0.0.1:${ports[2]}, poolSize: 1, queueTimeout: 2 }
 `;
 
   function topology(): Topology {
