@@ -192,6 +192,9 @@ function buildRouter(r: RouterFile, dir: string): MeshRouter {
     readFromPrimary: r.readFromPrimary,
     healthInterval: r.healthInterval,
     maxMessage: r.maxMessage,
+    serverIdleTimeout: r.serverIdleTimeout,
+    maxPreparedStatements: r.maxPreparedStatements,
+    messageTimeout: r.messageTimeout,
     metrics: r.metrics ? splitHostPort(r.metrics) : undefined,
     tls: r.tls
       ? Object.freeze({ cert: resolve(dir, r.tls.cert), key: resolve(dir, r.tls.key) })

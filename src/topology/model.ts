@@ -56,6 +56,11 @@ export interface MeshRouter {
   /** Seconds. */
   readonly healthInterval: number;
   readonly maxMessage: number;
+  /** Seconds. */
+  readonly serverIdleTimeout: number;
+  readonly maxPreparedStatements: number;
+  /** Seconds. */
+  readonly messageTimeout: number;
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
   /** Absolute paths of the PEM files. */
   readonly tls: { readonly cert: string; readonly key: string } | undefined;

@@ -227,6 +227,22 @@ export const routerSchema = z
       .min(1024)
       .default(64 * 1024 * 1024)
       .describe("Largest client message in bytes; larger ones close that client"),
+    serverIdleTimeout: z
+      .number()
+      .positive()
+      .default(300)
+      .describe("Seconds an unused server connection stays open"),
+    maxPreparedStatements: z
+      .number()
+      .int()
+      .min(1)
+      .default(200)
+      .describe("Named statements kept prepared per server connection (least recently used go)"),
+    messageTimeout: z
+      .number()
+      .positive()
+      .default(60)
+      .describe("Seconds a client may leave a message half sent before it is closed (08P01)"),
     metrics: hostPort.optional().describe("Address of the Prometheus metrics endpoint"),
     tls: z
       .strictObject({

@@ -13,7 +13,15 @@ export async function startRouter(
   const config = routerConfig(t);
   // Reads to standbys, writes to the primary the health checks confirm; see classifier-routing.
   const routing = await classifierRouting(config, { log });
-  const router = new Router(config, { log, routing, metrics: t.router?.metrics });
+  const r = t.router!;
+  const router = new Router(config, {
+    log,
+    routing,
+    metrics: r.metrics,
+    serverIdleTimeout: r.serverIdleTimeout,
+    maxPreparedStatements: r.maxPreparedStatements,
+    messageTimeout: r.messageTimeout,
+  });
   return { router, address: await router.start() };
 }
 
