@@ -183,6 +183,80 @@ describe("FrameParser: typed messages", () => {
   });
 });
 
+describe("FrameParser: spans", () => {
+  /** Parses chunks copied one after another into one reused buffer, as a socket read with onread. */
+  function parseSpansReusing(parser: FrameParser, chunks: readonly Buffer[]): Received[] {
+    const input = Buffer.alloc(Math.max(1, ...chunks.map((c) => c.length)) + 7);
+    const out: Received[] = [];
+    for (const chunk of chunks) {
+      input.fill(0xee);
+      chunk.copy(input);
+      parser.parseSpans(
+        input,
+        (code, buffer, frameStart, bodyStart, end) => {
+          // Copied now: a span of the input is only valid until the next chunk overwrites it.
+          const frame = Buffer.from(buffer.subarray(frameStart, end));
+          out.push({ code, body: frame.subarray(bodyStart - frameStart), frame });
+          if (buffer === input) assert.ok(end <= chunk.length, "a span past the bytes read");
+        },
+        chunk.length,
+      );
+    }
+    return out;
+  }
+
+  test("whole stream in one chunk: positions in the chunk, no view made", () => {
+    const got: [number, number, number][] = [];
+    new FrameParser().parseSpans(stream, (code, buffer, frameStart, bodyStart, end) => {
+      assert.equal(buffer, stream);
+      got.push([code, frameStart, end - bodyStart]);
+    });
+    assert.deepEqual(
+      got,
+      frames.map((f, i) => [f[0], starts[i], f.length - 5]),
+    );
+  });
+
+  test("cut at every byte position, into one reused input buffer", () => {
+    for (let at = 0; at <= stream.length; at++) {
+      assertFrames(parseSpansReusing(new FrameParser(), cut(stream, [at])));
+    }
+  });
+
+  test("one byte at a time, and random chunkings (seeded), into one reused input buffer", () => {
+    assertFrames(
+      parseSpansReusing(
+        new FrameParser(),
+        Array.from({ length: stream.length }, (_, i) => stream.subarray(i, i + 1)),
+      ),
+    );
+    const random = prng(0x5ba5);
+    for (let run = 0; run < 100; run++) {
+      const maxChunk = [3, 17, 300, 5000, 100_000][run % 5]!;
+      const offsets: number[] = [];
+      for (let at = 1 + Math.floor(random() * maxChunk); at < stream.length; ) {
+        offsets.push(at);
+        at += 1 + Math.floor(random() * maxChunk);
+      }
+      assertFrames(parseSpansReusing(new FrameParser(), cut(stream, offsets)));
+    }
+  });
+
+  test("startup-phase messages have a 4-byte header", () => {
+    const startup = serialize.startup({ user: "u", database: "d" });
+    const got: [number, number, number, number][] = [];
+    const parser = new FrameParser({ startup: true });
+    const input = Buffer.concat([startup, serialize.query("SELECT 1")]);
+    parser.parseSpans(input, (code, _buffer, frameStart, bodyStart, end) =>
+      got.push([code, frameStart, bodyStart, end]),
+    );
+    assert.deepEqual(got, [
+      [0, 0, 4, startup.length],
+      [0x51, startup.length, startup.length + 5, input.length],
+    ]);
+  });
+});
+
 describe("FrameParser: invalid lengths", () => {
   const header = (code: number, length: number) => {
     const b = Buffer.alloc(5);

@@ -7,6 +7,19 @@ import { ProtocolError } from "./protocol-error.js";
  */
 export type OnMessage = (code: number, body: Buffer, frame: Buffer) => void;
 
+/**
+ * Receives one message as positions in `buffer`: the frame is [frameStart, end), the body
+ * [bodyStart, end). No view is made. `buffer` is the parser's input or a buffer the parser never
+ * writes to again; the caller decides how long the input stays valid.
+ */
+export type OnSpan = (
+  code: number,
+  buffer: Buffer,
+  frameStart: number,
+  bodyStart: number,
+  end: number,
+) => void;
+
 export interface FrameParserOptions {
   /**
    * Largest accepted Int32 length of a typed message (the length counts itself, not the type
@@ -62,6 +75,9 @@ export class FrameParser {
   // Bytes of the current chunk after the message being delivered.
   private unparsed = 0;
   private failure: ProtocolError | undefined;
+  // The receiver of the current parse() or parseSpans() call.
+  private onMessage: OnMessage | undefined;
+  private onSpan: OnSpan | undefined;
 
   constructor(options: FrameParserOptions = {}) {
     const max = options.maxLength ?? DEFAULT_MAX_LENGTH;
@@ -95,9 +111,25 @@ export class FrameParser {
   }
 
   parse(chunk: Buffer, onMessage: OnMessage): void {
+    this.onMessage = onMessage;
+    this.onSpan = undefined;
+    this.consume(chunk, chunk.length);
+  }
+
+  /**
+   * As parse(), for chunk[0, size), delivering positions instead of views: a caller that
+   * forwards most messages untouched makes no object per message.
+   */
+  parseSpans(chunk: Buffer, onSpan: OnSpan, size = chunk.length): void {
+    this.onMessage = undefined;
+    this.onSpan = onSpan;
+    this.consume(chunk, size);
+  }
+
+  private consume(chunk: Buffer, size: number): void {
     if (this.failure) throw this.failure;
     try {
-      this.run(chunk, onMessage);
+      this.run(chunk, size);
     } catch (e) {
       this.failure =
         e instanceof ProtocolError
@@ -106,14 +138,24 @@ export class FrameParser {
       throw e;
     } finally {
       this.unparsed = 0;
+      this.onMessage = undefined;
+      this.onSpan = undefined;
     }
   }
 
-  private run(chunk: Buffer, onMessage: OnMessage): void {
-    const size = chunk.length;
+  private deliver(code: number, buffer: Buffer, start: number, header: number, end: number): void {
+    const onSpan = this.onSpan;
+    if (onSpan !== undefined) onSpan(code, buffer, start, start + header, end);
+    else {
+      const frame = buffer.subarray(start, end);
+      this.onMessage!(code, frame.subarray(header), frame);
+    }
+  }
+
+  private run(chunk: Buffer, size: number): void {
     let pos = 0;
     if (this.pendingHeader !== 0) {
-      pos = this.fill(chunk, 0, onMessage);
+      pos = this.fill(chunk, 0, size);
       if (this.pendingHeader !== 0) return;
     }
     while (pos < size) {
@@ -125,23 +167,23 @@ export class FrameParser {
         this.pendingSize = frameSize;
         break;
       }
-      const frame = chunk.subarray(pos, pos + frameSize);
+      const start = pos;
       pos += frameSize;
       this.untypedNext = false;
       this.unparsed = size - pos;
-      onMessage(code, frame.subarray(header), frame);
+      this.deliver(code, chunk, start, header, pos);
     }
     if (pos < size) {
       this.pendingHeader = this.untypedNext ? UNTYPED_HEADER : TYPED_HEADER;
-      this.fill(chunk, pos, onMessage);
+      this.fill(chunk, pos, size);
     }
   }
 
-  /** Appends chunk[pos..] to the straddling message, delivers it when complete; returns the new pos. */
-  private fill(chunk: Buffer, pos: number, onMessage: OnMessage): number {
+  /** Appends chunk[pos, size) to the straddling message, delivers it when complete; returns the new pos. */
+  private fill(chunk: Buffer, pos: number, size: number): number {
     const header = this.pendingHeader;
     if (this.pendingSize === 0) {
-      const take = Math.min(header - (this.end - this.start), chunk.length - pos);
+      const take = Math.min(header - (this.end - this.start), size - pos);
       this.append(chunk, pos, pos + take);
       pos += take;
       if (this.end - this.start < header) return pos;
@@ -149,17 +191,18 @@ export class FrameParser {
       const length = this.arena.readInt32BE(this.start + header - 4);
       this.pendingSize = this.frameSize(code, length, header);
     }
-    const take = Math.min(this.pendingSize - (this.end - this.start), chunk.length - pos);
+    const take = Math.min(this.pendingSize - (this.end - this.start), size - pos);
     this.append(chunk, pos, pos + take);
     pos += take;
     if (this.end - this.start < this.pendingSize) return pos;
-    const frame = this.arena.subarray(this.start, this.end);
+    const arena = this.arena;
+    const start = this.start;
     this.start = this.end;
     this.pendingHeader = 0;
     this.pendingSize = 0;
     this.untypedNext = false;
-    this.unparsed = chunk.length - pos;
-    onMessage(header === TYPED_HEADER ? frame[0]! : 0, frame.subarray(header), frame);
+    this.unparsed = size - pos;
+    this.deliver(header === TYPED_HEADER ? arena[start]! : 0, arena, start, header, this.end);
     return pos;
   }
 

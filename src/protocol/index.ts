@@ -26,7 +26,12 @@ export {
   type ErrorFieldValues,
   errorFieldLetters,
 } from "./error-fields.js";
-export { FrameParser, type FrameParserOptions, type OnMessage } from "./frame-parser.js";
+export {
+  FrameParser,
+  type FrameParserOptions,
+  type OnMessage,
+  type OnSpan,
+} from "./frame-parser.js";
 export {
   AuthCode,
   BackendCode,

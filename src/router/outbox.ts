@@ -11,7 +11,14 @@ export class Outbox {
   private runBuffer: ArrayBufferLike | undefined = undefined;
   private runStart = 0;
   private runEnd = 0;
+  // The buffer given to push() when the run is exactly that buffer: written as it is, no view.
+  private runWhole: Buffer | undefined = undefined;
   private bytes = 0;
+  // The last buffer given to pushSpan and where it lies in its ArrayBuffer: a server connection
+  // passes the same read buffer every time, so `.buffer` (a runtime call) is read once.
+  private spanSource: Buffer | undefined = undefined;
+  private spanBuffer: ArrayBufferLike | undefined = undefined;
+  private spanOffset = 0;
 
   constructor(private readonly socket: Socket) {}
 
@@ -31,12 +38,34 @@ export class Outbox {
     this.bytes += b.length;
     if (b.buffer === this.runBuffer && b.byteOffset === this.runEnd) {
       this.runEnd += b.length;
+      this.runWhole = undefined;
       return;
     }
     this.closeRun();
     this.runBuffer = b.buffer;
     this.runStart = b.byteOffset;
     this.runEnd = b.byteOffset + b.length;
+    this.runWhole = b;
+  }
+
+  /** Pushes source[start, end) without making a view of it. */
+  pushSpan(source: Buffer, start: number, end: number): void {
+    if (source !== this.spanSource) {
+      this.spanSource = source;
+      this.spanBuffer = source.buffer;
+      this.spanOffset = source.byteOffset;
+    }
+    const from = this.spanOffset + start;
+    this.bytes += end - start;
+    if (this.spanBuffer === this.runBuffer && from === this.runEnd) {
+      this.runEnd += end - start;
+      this.runWhole = undefined;
+      return;
+    }
+    this.closeRun();
+    this.runBuffer = this.spanBuffer;
+    this.runStart = from;
+    this.runEnd = this.spanOffset + end;
   }
 
   /**
@@ -70,13 +99,19 @@ export class Outbox {
   clear(): void {
     this.parts.length = 0;
     this.runBuffer = undefined;
+    this.runWhole = undefined;
+    this.spanSource = undefined;
+    this.spanBuffer = undefined;
     this.bytes = 0;
   }
 
   private closeRun(): void {
     const buffer = this.runBuffer;
     if (buffer === undefined) return;
-    this.parts.push(Buffer.from(buffer, this.runStart, this.runEnd - this.runStart));
+    this.parts.push(
+      this.runWhole ?? Buffer.from(buffer, this.runStart, this.runEnd - this.runStart),
+    );
     this.runBuffer = undefined;
+    this.runWhole = undefined;
   }
 }

@@ -154,7 +154,7 @@ export class ServerConnection {
       onread: {
         buffer: () => this.readBuffer,
         callback: (n: number, buffer: Uint8Array): boolean => {
-          this.read((buffer as Buffer).subarray(0, n));
+          this.read(buffer as Buffer, n);
           return true;
         },
       },
@@ -259,10 +259,12 @@ export class ServerConnection {
     this.markClosed();
   }
 
-  private read(chunk: Buffer): void {
+  /** Bytes [0, size) of `chunk` arrived. */
+  private read(chunk: Buffer, size: number): void {
     try {
-      if (this.state === "connecting") this.parser.parse(chunk, this.onLoginFrame);
-      else this.parser.parse(chunk, this.onFrame);
+      if (this.state === "connecting")
+        this.parser.parse(chunk.subarray(0, size), this.onLoginFrame);
+      else this.parser.parseSpans(chunk, this.onFrame, size);
     } catch (e) {
       const message = isProtocolError(e) ? e.message : String(e);
       this.fail({ kind: "socket", message: `bad data from the server: ${message}` });
@@ -283,11 +285,11 @@ export class ServerConnection {
     }
   }
 
-  /** Queues a frame of the current read for the owner. */
-  private forward(frame: Buffer): void {
+  /** Queues buffer[start, end), a frame of the current read, for the owner. */
+  private forward(buffer: Buffer, start: number, end: number): void {
     const owner = this.owner;
     if (owner === undefined) return;
-    owner.out.push(frame);
+    owner.out.pushSpan(buffer, start, end);
     this.sentTo = owner;
   }
 
@@ -360,7 +362,15 @@ export class ServerConnection {
   }
 
   // The hot path: one call per message from the server.
-  private readonly onFrame = (code: number, body: Buffer, frame: Buffer): void => {
+  // Frames are positions in `buffer` (the read buffer, or the parser's for one that straddled
+  // reads); a view is made only of the bodies the router decodes.
+  private readonly onFrame = (
+    code: number,
+    buffer: Buffer,
+    frameStart: number,
+    bodyStart: number,
+    end: number,
+  ): void => {
     // The rest of a chunk after a FATAL: the connection is gone and so is its owner.
     if (this.state === "closed") return;
     const pending = this.pending;
@@ -371,13 +381,15 @@ export class ServerConnection {
       case BackendCode.DataRow:
         if (front === QUERY_SILENT) {
           if (pending[this.head] === PROBE && this.probeRow === undefined) {
-            this.probeRow = readDataRow(body).map((v) => (v === null ? null : v.toString()));
+            this.probeRow = readDataRow(buffer.subarray(bodyStart, end)).map((v) =>
+              v === null ? null : v.toString(),
+            );
           }
           return;
         }
         break;
       case BackendCode.ReadyForQuery: {
-        this.status = body[0]!;
+        this.status = buffer[bodyStart]!;
         if (front === QUERY_SILENT) {
           const probe = pending[this.head] === PROBE;
           this.pop();
@@ -404,7 +416,7 @@ export class ServerConnection {
         break;
       }
       case BackendCode.ParameterStatus: {
-        const { name, value } = readParameterStatus(body);
+        const { name, value } = readParameterStatus(buffer.subarray(bodyStart, end));
         this.params.set(name, value);
         // A change the client asked for, or the canonical form of one the router set for it.
         this.owner?.parameterChanged(name, value);
@@ -414,7 +426,7 @@ export class ServerConnection {
       case BackendCode.ErrorResponse: {
         // FATAL and PANIC end the server's session: it exits after sending them.
         // https://www.postgresql.org/docs/17/protocol-flow.html#PROTOCOL-FLOW-TERMINATION
-        const fields = readErrorFields(body);
+        const fields = readErrorFields(buffer.subarray(bodyStart, end));
         const severity = fields.severityNonLocalized ?? fields.severity;
         const ending = severity === "FATAL" || severity === "PANIC";
         if (front === QUERY_SILENT) {
@@ -436,7 +448,7 @@ export class ServerConnection {
         if (front !== QUERY && front !== SYNC && front !== 0) this.skipToSync();
         if (ending) {
           // Forwarded now; the close tells the owner which units get no answer.
-          this.forward(frame);
+          this.forward(buffer, frameStart, end);
           this.close();
           return;
         }
@@ -470,7 +482,7 @@ export class ServerConnection {
       default:
         if (front === QUERY_SILENT) return;
     }
-    this.forward(frame);
+    this.forward(buffer, frameStart, end);
     if (answered) this.emitSyntheticAtFront();
   };
 
