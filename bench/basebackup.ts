@@ -44,6 +44,7 @@ import {
   BenchFailure,
   checkInterrupt,
   Interrupted,
+  intEnv,
   out,
   runBenchmark,
   table,
@@ -55,17 +56,6 @@ const PG_PACKAGE = "postgresql-15";
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const PG_TOOLS = ["initdb", "pg_ctl", "postgres", "pg_basebackup", "pg_verifybackup"];
 const MIB = 1024 * 1024;
-
-function intEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    process.stderr.write(`${name}=${raw} is not an integer >= ${min}\n`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const SIZE_MB = intEnv("BENCH_SIZE_MB", 1024, 16);
 const ROUNDS = intEnv("BENCH_ROUNDS", 3, 1);

@@ -93,3 +93,15 @@ export function table(rows: string[][]): string {
     )
     .join("\n");
 }
+
+/** An integer setting from the environment (e.g. BENCH_SECONDS); exits 2 when malformed. */
+export function intEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`${name}=${raw} is not an integer >= ${min}\n`);
+    process.exit(2);
+  }
+  return n;
+}

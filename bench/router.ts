@@ -52,6 +52,7 @@ import {
   BenchFailure,
   checkInterrupt,
   Interrupted,
+  intEnv,
   out,
   runBenchmark,
   table,
@@ -70,17 +71,6 @@ const PACKAGES = [
   { name: "postgresql-15", file: PGBENCH, service: "postgresql" },
 ] as const;
 const DBMESH = fileURLToPath(new URL("../../bin/dbmesh.js", import.meta.url));
-
-function intEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    process.stderr.write(`${name}=${raw} is not an integer >= ${min}\n`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const SECONDS = intEnv("BENCH_SECONDS", 15, 1);
 const WARMUP = intEnv("BENCH_WARMUP", 3, 0);

@@ -22,7 +22,8 @@ export async function checkReachable(node: MeshNode, timeoutMs = 3000): Promise<
   }
 }
 
-function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {
+/** Resolves when something accepts TCP connections at host:port. */
+export function tcpConnect(host: string, port: number, timeoutMs = 3000): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = new Socket();
     const done = (e?: Error) => {

@@ -1,6 +1,7 @@
 import { primaryOf, secretValue, type Topology } from "../topology/index.js";
 import { type CheckResult, fail, failWith, pass, timed } from "./check.js";
-import { connectRouter, httpGet, tcpConnect } from "./router-console.js";
+import { tcpConnect } from "./reachability.js";
+import { connectRouter, httpGet } from "./router-console.js";
 
 /**
  * The router of a file with a router section: it listens, its metrics endpoint answers (when

@@ -2,9 +2,9 @@
 // its admin console (database "dbmesh", PgBouncer-like SHOW commands) and its metrics endpoint.
 // Doctor does not import the router: the console speaks the wire protocol, so node-postgres will do.
 import { request } from "node:http";
-import { Socket } from "node:net";
 import pg from "pg";
 import { secretValue, type Topology } from "../topology/index.js";
+import { tcpConnect } from "./reachability.js";
 
 /** The admin console's database name (the router reserves it). */
 export const ROUTER_CONSOLE_DATABASE = "dbmesh";
@@ -64,20 +64,6 @@ export function consoleLogin(t: Topology): ConsoleLogin | undefined {
     }
   }
   return undefined;
-}
-
-/** Resolves when something accepts TCP connections at host:port. */
-export function tcpConnect(host: string, port: number, timeoutMs = 3000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = new Socket();
-    const done = (e?: Error) => {
-      s.destroy();
-      e ? reject(e) : resolve();
-    };
-    s.setTimeout(timeoutMs, () => done(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
-    s.once("error", done);
-    s.connect(port, host, () => done());
-  });
 }
 
 /** A client of the router at router.listen (plain TCP; the router accepts it with or without TLS). */

@@ -18,7 +18,7 @@ import {
 } from "./classify/index.js";
 import { type RouterError, routerErrors } from "./errors.js";
 import { HealthChecker } from "./health.js";
-import type { NodeReport, Routing, RoutingHost } from "./route.js";
+import { type NodeReport, type Routing, type RoutingHost, weightedPick } from "./route.js";
 import type { RoutedDatabase, RoutedNode, RouterConfig } from "./router-config.js";
 
 export interface ClassifierRoutingOptions {
@@ -64,28 +64,12 @@ export class ClassifierRouting implements Routing {
       weights = new Map();
       this.weights.set(database.key, weights);
     }
-    // Smooth weighted round robin over the eligible members, inline: no closure per pick.
-    let total = 0;
-    let best: RoutedNode | undefined;
-    let bestWeight = -Infinity;
-    for (const n of database.members) {
-      if (n.name === primary) {
-        if (!fromPrimary) continue;
-      } else {
-        const s = this.health.state(n.name);
-        if (s === undefined || !s.up || s.fenced || s.lagging || !s.inRecovery) continue;
-        if (minLsn > 0 && s.lsn < minLsn) continue;
-      }
-      const w = (weights.get(n.name) ?? 0) + n.capacity;
-      weights.set(n.name, w);
-      total += n.capacity;
-      if (w > bestWeight) {
-        bestWeight = w;
-        best = n;
-      }
-    }
-    if (best !== undefined) weights.set(best.name, bestWeight - total);
-    return best;
+    return weightedPick(database.members, weights, (n) => {
+      if (n.name === primary) return fromPrimary;
+      const s = this.health.state(n.name);
+      if (s === undefined || !s.up || s.fenced || s.lagging || !s.inRecovery) return false;
+      return minLsn <= 0 || s.lsn >= minLsn;
+    });
   }
 
   async start(host: RoutingHost): Promise<void> {
