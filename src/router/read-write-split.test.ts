@@ -13,20 +13,15 @@ import {
 } from "../protocol/index.js";
 import { exampleFixture, freePort, type MeshFixture } from "../testing/index.js";
 import { loadTopology, type Topology, withCurrentPrimaries } from "../topology/index.js";
-import { readWriteSplit, type StatementClassifier } from "./route.js";
+import { classifierRouting } from "./classifier-routing.js";
 import { Router } from "./router.js";
 import { routerConfig } from "./router-config.js";
 
-// The routing hook on a primary with two standbys (examples/ha, capacities 8, 24, 8): with a
-// classifier plugged in, reads go to standbys by capacity, everything else to the primary, and
-// a promotion is followed on reload. The classifier here is a stand-in for the real one.
+// The router with its classifier on a primary with two standbys (examples/ha, capacities 8,
+// 24, 8): reads go to standbys by capacity, everything else to the primary, a write pipelined
+// behind a standby read waits for the primary, and a promotion is followed on reload.
 
 const env = { REPLICATOR_PASSWORD: "repl-Secret-1", SHOP_PASSWORD: "shop-secret" };
-
-/** Reads are statements starting with SELECT that mention no write; anything else is not. */
-const standIn: StatementClassifier = {
-  isRead: (sql) => /^\s*select\b/i.test(sql) && !/\b(insert|update|delete|for update)\b/i.test(sql),
-};
 
 describe("router: read/write split on a primary with two standbys", () => {
   let m: MeshFixture;
@@ -72,10 +67,9 @@ describe("router: read/write split on a primary with two standbys", () => {
     const [p, s, a] = m.ports;
     ports.set(String(p), "primary").set(String(s), "standby-sync").set(String(a), "standby-async");
     Object.assign(process.env, env);
-    router = new Router(routerConfig(effective()), {
-      routing: readWriteSplit(standIn, { readFromPrimary: false }),
-      log: () => {},
-    });
+    const config = routerConfig(effective());
+    const log = () => {};
+    router = new Router(config, { routing: await classifierRouting(config, { log }), log });
     await router.start();
   });
   after(async () => {
