@@ -18,6 +18,7 @@ import {
 } from "./classify/index.js";
 import { type RouterError, routerErrors } from "./errors.js";
 import { HealthChecker } from "./health.js";
+import { connectNode } from "./node-tls.js";
 import { type NodeReport, type Routing, type RoutingHost, weightedPick } from "./route.js";
 import type { RoutedDatabase, RoutedNode, RouterConfig } from "./router-config.js";
 
@@ -116,24 +117,28 @@ export class ClassifierRouting implements Routing {
         d.members.find(
           (n) => this.health.state(n.name)?.up && !this.health.state(n.name)?.fenced,
         ) ?? d.primary;
-      const c = new pg.Client({
-        host: node.host,
-        port: node.port,
-        database: d.name,
-        user: d.owner,
-        password: role?.password ?? "",
-        application_name: "dbmesh router catalog",
-        connectionTimeoutMillis: 5000,
-      });
-      c.on("error", () => {});
+      let c: pg.Client | undefined;
       try {
-        await c.connect();
+        c = await connectNode(node.name, node.host, this.config.nodeTls, (ssl) => {
+          const client = new pg.Client({
+            host: node.host,
+            port: node.port,
+            database: d.name,
+            user: d.owner,
+            password: role?.password ?? "",
+            application_name: "dbmesh router catalog",
+            connectionTimeoutMillis: 5000,
+            ssl,
+          });
+          client.on("error", () => {});
+          return client;
+        });
         rows.push(...(await c.query<ProcVolatilityRow>(VOLATILITY_SQL)).rows);
         loaded++;
       } catch (e) {
         this.log(`function volatility of database ${d.key} not loaded: ${(e as Error).message}`);
       } finally {
-        await c.end().catch(() => {});
+        await c?.end().catch(() => {});
       }
     }
     if (loaded > 0) this.classifier.setOracle(oracleFromRows(rows));

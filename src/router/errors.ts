@@ -73,6 +73,8 @@ export const routerErrors = {
       `cannot connect to node ${node}: ${cause}`,
       "check that the node is up (dbmesh status)",
     ),
+  /** 08001: TLS towards a node was refused or failed; the message names the node and the fix. */
+  nodeTls: (message: string) => error("08001", message),
   /** 57P01: the router is stopping. */
   adminShutdown: () => fatal("57P01", "terminating connection: the router is shutting down"),
   /** 08006: the primary writes would go to is down or fenced; fail now rather than hang. */

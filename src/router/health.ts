@@ -5,6 +5,7 @@
 // writable node that is not the group's current primary, or a node of another system).
 // Routing reads plain fields of NodeHealth: nothing here runs per message.
 import pg from "pg";
+import { connectNode } from "./node-tls.js";
 import type { NodeReport, RoutingHost } from "./route.js";
 import type { RoutedDatabase, RoutedNode, RouterConfig } from "./router-config.js";
 
@@ -249,22 +250,26 @@ export class HealthChecker {
 
   private connection(node: RoutedNode, database: RoutedDatabase): Promise<pg.Client> {
     const role = this.config.roles.get(database.owner);
-    const key = `${node.host}:${node.port}/${database.name}/${database.owner}/${role?.password ?? ""}`;
+    const tls = this.config.nodeTls;
+    const key = `${node.host}:${node.port}/${database.name}/${database.owner}/${role?.password ?? ""}/${tls.mode}/${tls.ca?.toString("base64") ?? ""}`;
     const had = this.clients.get(node.name);
     if (had && had.key === key) return had.client;
     if (had) void had.client.then((c) => c.end()).catch(() => {});
-    const client = new pg.Client({
-      host: node.host,
-      port: node.port,
-      database: database.name,
-      user: database.owner,
-      password: role?.password ?? "",
-      application_name: "dbmesh router health",
-      connectionTimeoutMillis: this.timeoutMs(),
-      query_timeout: this.timeoutMs(),
+    const connected = connectNode(node.name, node.host, tls, (ssl) => {
+      const client = new pg.Client({
+        host: node.host,
+        port: node.port,
+        database: database.name,
+        user: database.owner,
+        password: role?.password ?? "",
+        application_name: "dbmesh router health",
+        connectionTimeoutMillis: this.timeoutMs(),
+        query_timeout: this.timeoutMs(),
+        ssl,
+      });
+      client.on("error", () => this.clients.delete(node.name));
+      return client;
     });
-    client.on("error", () => this.clients.delete(node.name));
-    const connected = client.connect().then(() => client);
     this.clients.set(node.name, { key, client: connected });
     return connected;
   }

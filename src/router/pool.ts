@@ -184,7 +184,7 @@ export class Pool {
             failure.kind === "server" ? failure.fields.code || "XX000" : "08001",
             failure.kind === "server" ? "server" : "router",
           );
-          waiter.refused(failure);
+          waiter.refused(failure.kind === "tls" ? routerErrors.nodeTls(failure.message) : failure);
         }
         return;
       }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type MeshRouter, primaryOf, secretValue, type Topology } from "../topology/index.js";
+import { NO_NODE_TLS, type NodeTls } from "./node-tls.js";
 import { makeVerifier, type ScramVerifier } from "./scram-server.js";
 
 /** A server the router connects to. */
@@ -56,6 +57,8 @@ export interface RouterConfig {
   readonly healthIntervalMs: number;
   /** PEM certificate and key for TLS towards clients, read once. */
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+  /** TLS towards the nodes (router.nodeTls), its CA file read once. */
+  readonly nodeTls: NodeTls;
   readonly nodes: ReadonlyMap<string, RoutedNode>;
   readonly databases: ReadonlyMap<string, RoutedDatabase>;
   readonly roles: ReadonlyMap<string, RoutedRole>;
@@ -135,6 +138,13 @@ export function routerConfig(t: Topology, previous?: RouterConfig): RouterConfig
     tls: r.tls
       ? Object.freeze({ cert: readFileSync(r.tls.cert), key: readFileSync(r.tls.key) })
       : undefined,
+    nodeTls:
+      r.nodeTls.mode === "disable"
+        ? NO_NODE_TLS
+        : Object.freeze({
+            mode: r.nodeTls.mode,
+            ca: r.nodeTls.ca === undefined ? undefined : readFileSync(r.nodeTls.ca),
+          }),
     nodes,
     databases,
     roles,

@@ -176,6 +176,7 @@ export class Router {
             database: database.name,
             user: role,
             password: r.password,
+            tls: this.config.nodeTls,
           };
         },
         { size: first.poolSize, queueTimeoutMs: first.queueTimeoutMs },

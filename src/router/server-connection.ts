@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import {
   BackendCode,
   type ErrorFields,
@@ -13,6 +14,7 @@ import {
   ScramClient,
   serialize,
 } from "../protocol/index.js";
+import { type NodeTls, nodeTlsFailures, tlsOptions } from "./node-tls.js";
 import { Outbox } from "./outbox.js";
 import type { RouterStats } from "./stats.js";
 import { closeComplete, parseComplete } from "./wire.js";
@@ -25,12 +27,18 @@ export interface ServerTarget {
   readonly database: string;
   readonly user: string;
   readonly password: string;
+  /** TLS towards the node (router.nodeTls); absent: plain text. */
+  readonly tls?: NodeTls;
 }
 
-/** Why a server connection could not be opened: the server's own error, or a socket failure. */
+/**
+ * Why a server connection could not be opened: the server's own error, a socket failure, or
+ * TLS (refused by the node or failed), with a message that names the node and the fix.
+ */
 export type ConnectFailure =
   | { readonly kind: "server"; readonly fields: ErrorFields }
-  | { readonly kind: "socket"; readonly message: string };
+  | { readonly kind: "socket"; readonly message: string }
+  | { readonly kind: "tls"; readonly message: string };
 
 /** The client session a server connection is lent to, as the connection sees it. */
 export interface ServerOwner {
@@ -87,6 +95,10 @@ const ID_SHIFT = 4;
 /** A QUERY_SILENT whose first DataRow and outcome the router wants (probe()). */
 const PROBE = QUERY_SILENT | (1 << ID_SHIFT);
 const STATUS_IDLE = 0x49; // I
+// The one-byte answers to SSLRequest.
+// https://www.postgresql.org/docs/17/protocol-flow.html#PROTOCOL-FLOW-SSL
+const SSL_ACCEPTED = 0x53; // S
+const SSL_REFUSED = 0x4e; // N
 // Size of a server connection's read buffer: what one read(2) can take, as Node's own default.
 const READ_SIZE = 64 * 1024;
 
@@ -99,8 +111,10 @@ let nextServerId = 1;
  */
 export class ServerConnection {
   readonly id = nextServerId++;
-  readonly socket: Socket;
-  readonly out: Outbox;
+  /** The TCP socket, replaced by the TLS socket over it once the node accepts SSLRequest. */
+  socket: Socket;
+  /** Messages to the server; replaced with the socket, before the login. */
+  out: Outbox;
   /** Reported parameters (ParameterStatus), and those the router set that are not reported. */
   readonly params = new Map<string, string>();
   /** Names the server reports (GUC_REPORT); the others in `params` were set by the router. */
@@ -147,24 +161,35 @@ export class ServerConnection {
     /** Where units of work, forwarded errors and lost connections are counted. */
     private readonly stats?: RouterStats,
   ) {
-    this.socket = connect({
-      host: target.host,
-      port: target.port,
-      noDelay: true,
-      onread: {
-        buffer: () => this.readBuffer,
-        callback: (n: number, buffer: Uint8Array): boolean => {
-          this.read(buffer as Buffer, n);
-          return true;
-        },
-      },
-    });
+    this.socket =
+      target.tls === undefined || target.tls.mode === "disable"
+        ? connect({
+            host: target.host,
+            port: target.port,
+            noDelay: true,
+            onread: {
+              buffer: () => this.readBuffer,
+              callback: (n: number, buffer: Uint8Array): boolean => {
+                this.read(buffer as Buffer, n);
+                return true;
+              },
+            },
+          })
+        : // The answer to SSLRequest, then TLS records: read by 'data' events, as tls needs the
+          // socket's own reads (onread would hand them to the router instead).
+          connect({ host: target.host, port: target.port, noDelay: true });
     this.out = new Outbox(this.socket);
-    this.socket.on("error", (e) => this.fail({ kind: "socket", message: e.message }));
+    this.watch(this.socket);
+  }
+
+  private watch(socket: Socket): void {
+    socket.on("error", (e) =>
+      this.fail(this.tlsFailure(e) ?? { kind: "socket", message: e.message }),
+    );
     // FIN from the server: closed now, so that it is not lent again before the socket's close.
-    this.socket.on("end", () => this.closed());
-    this.socket.on("close", () => this.closed());
-    this.socket.on("drain", () => this.owner && resume(this.owner.socket));
+    socket.on("end", () => this.closed());
+    socket.on("close", () => this.closed());
+    socket.on("drain", () => this.owner && resume(this.owner.socket));
   }
 
   /** Logs in; `done` is called once, with undefined when the server sent ReadyForQuery. */
@@ -177,14 +202,67 @@ export class ServerConnection {
     timer.unref();
     this.socket.once("close", () => clearTimeout(timer));
     this.socket.once("connect", () => {
-      this.socket.write(
-        serialize.startup({ user: this.target.user, database: this.target.database }),
-      );
+      if (this.target.tls === undefined || this.target.tls.mode === "disable") this.startup();
+      else {
+        this.socket.on("data", this.onSslAnswer);
+        this.socket.write(serialize.sslRequest());
+      }
     });
     this.onReadyTimer = timer;
   }
 
   private onReadyTimer: NodeJS.Timeout | undefined;
+  /** TLS is being negotiated: errors now are TLS failures. */
+  private handshaking = false;
+
+  private startup(): void {
+    this.socket.write(
+      serialize.startup({ user: this.target.user, database: this.target.database }),
+    );
+  }
+
+  /** The node's answer to SSLRequest: one byte, S or N. */
+  private readonly onSslAnswer = (chunk: Buffer): void => {
+    const socket = this.socket;
+    socket.removeListener("data", this.onSslAnswer);
+    const tls = this.target.tls!;
+    const node = this.target.node;
+    // Bytes after the answer were not encrypted, whoever sent them (CVE-2021-23222).
+    if (chunk.length !== 1) {
+      this.fail({ kind: "socket", message: "the node sent more than its answer to SSLRequest" });
+      return;
+    }
+    if (chunk[0] === SSL_REFUSED) {
+      if (tls.mode !== "prefer") {
+        this.fail({ kind: "tls", message: nodeTlsFailures.refused(node) });
+        return;
+      }
+      socket.on("data", this.onData);
+      this.startup();
+      return;
+    }
+    if (chunk[0] !== SSL_ACCEPTED) {
+      this.fail({ kind: "socket", message: "the node did not answer SSLRequest with S or N" });
+      return;
+    }
+    this.handshaking = true;
+    const secure = tlsConnect({ socket, ...tlsOptions(tls, this.target.host) });
+    this.socket = secure;
+    this.out = new Outbox(secure);
+    this.watch(secure);
+    secure.on("data", this.onData);
+    secure.once("secureConnect", () => {
+      this.handshaking = false;
+      this.startup();
+    });
+  };
+
+  /** A TLS failure for an error while TLS is negotiated. */
+  private tlsFailure(e: Error): ConnectFailure | undefined {
+    if (!this.handshaking) return undefined;
+    const { node, tls } = this.target;
+    return { kind: "tls", message: nodeTlsFailures.handshake(node, tls!.mode, e.message) };
+  }
 
   /** Number of requests sent and not yet answered. */
   get inFlight(): number {
@@ -259,8 +337,23 @@ export class ServerConnection {
     this.markClosed();
   }
 
-  /** Bytes [0, size) of `chunk` arrived. */
+  /** Bytes [0, size) of the read buffer arrived (onread, plain sockets). */
   private read(chunk: Buffer, size: number): void {
+    this.take(chunk, size);
+    const sentTo = this.sentTo;
+    if (sentTo !== undefined) {
+      this.sentTo = undefined;
+      if (sentTo.out.holdsBytes()) this.readBuffer = Buffer.allocUnsafe(READ_SIZE);
+    }
+  }
+
+  /** A chunk of its own arrived ('data': over TLS, or in plain text after prefer got N). */
+  private readonly onData = (chunk: Buffer): void => {
+    this.take(chunk, chunk.length);
+    this.sentTo = undefined;
+  };
+
+  private take(chunk: Buffer, size: number): void {
     try {
       if (this.state === "connecting")
         this.parser.parse(chunk.subarray(0, size), this.onLoginFrame);
@@ -277,11 +370,6 @@ export class ServerConnection {
         this.idleAtEnd = false;
         if (this.owner === owner && this.reusable) owner.serverIdle(this);
       }
-    }
-    const sentTo = this.sentTo;
-    if (sentTo !== undefined) {
-      this.sentTo = undefined;
-      if (sentTo.out.holdsBytes()) this.readBuffer = Buffer.allocUnsafe(READ_SIZE);
     }
   }
 

@@ -15,6 +15,7 @@ import {
   serialize,
 } from "../protocol/index.js";
 import { freePort, freePorts } from "../testing/index.js";
+import { NO_NODE_TLS } from "./node-tls.js";
 import { readWriteSplit } from "./route.js";
 import { Router } from "./router.js";
 import type { RoutedDatabase, RoutedNode, RouterConfig } from "./router-config.js";
@@ -382,6 +383,7 @@ describe("router: a server connection lost at any point of a unit of work", () =
       readFromPrimary: false,
       healthIntervalMs: 1000,
       tls: undefined,
+      nodeTls: NO_NODE_TLS,
       nodes: new Map([
         ["primary", primary],
         ["standby", standby],

@@ -7,6 +7,7 @@ export type {
   MeshNode,
   MeshRole,
   MeshRouter,
+  NodeTlsMode,
   Position,
   RoleMapping,
   SecretRef,

@@ -753,7 +753,56 @@ router: { listen: "127.0.0.1:70000", metrics: localhost }
         messageTimeout: 60,
         metrics: undefined,
         tls: undefined,
+        nodeTls: { mode: "disable", ca: undefined },
       },
     );
   });
+
+  test("nodeTls: the mode and ca, resolved beside the file, carried into the router", () => {
+    const t = parseTopology(
+      FILE,
+      "version: 1\nnodes:\n  a: { port: 5432 }\nrouter:\n  listen: 127.0.0.1:6432\n  nodeTls: { mode: verify-full, ca: tls/ca.pem }\n",
+    );
+    assert.deepEqual(t.router?.nodeTls, { mode: "verify-full", ca: "/mesh/tls/ca.pem" });
+  });
+
+  test("nodeTls: verify-* needs ca, other modes refuse one, the mode is libpq's", () => {
+    const file = `version: 1
+nodes:
+  a: { port: 5432 }
+router:
+  listen: 127.0.0.1:6432
+  nodeTls: { mode: verify-ca }
+`;
+    assert.deepEqual(issuesOf(file).map(atMessageExpected), [
+      [
+        "/mesh/dbmesh.yaml:6:12",
+        "invalid value at router.nodeTls",
+        "ca: FILE, the CA certificates verify-ca and verify-full check the nodes against",
+      ],
+    ]);
+    assert.deepEqual(
+      issuesOf(file.replace("{ mode: verify-ca }", "{ mode: require, ca: ca.pem }")).map(
+        atMessageExpected,
+      ),
+      [
+        [
+          "/mesh/dbmesh.yaml:6:12",
+          "invalid value at router.nodeTls",
+          "mode: verify-ca or verify-full with ca (libpq's require with a CA file verifies too; say which)",
+        ],
+      ],
+    );
+    assert.deepEqual(issuesOf(file.replace("verify-ca", "verify")).map(atMessageExpected), [
+      [
+        "/mesh/dbmesh.yaml:6:20",
+        "invalid value at router.nodeTls.mode",
+        'one of "disable", "prefer", "require", "verify-ca", "verify-full"',
+      ],
+    ]);
+  });
 });
+
+function atMessageExpected(i: Shown): [string, string, string | undefined] {
+  return [i.at, i.message, i.expected];
+}

@@ -199,6 +199,10 @@ function buildRouter(r: RouterFile, dir: string): MeshRouter {
     tls: r.tls
       ? Object.freeze({ cert: resolve(dir, r.tls.cert), key: resolve(dir, r.tls.key) })
       : undefined,
+    nodeTls: Object.freeze({
+      mode: r.nodeTls?.mode ?? "disable",
+      ca: r.nodeTls?.ca === undefined ? undefined : resolve(dir, r.nodeTls.ca),
+    }),
   });
 }
 

@@ -64,7 +64,14 @@ export interface MeshRouter {
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
   /** Absolute paths of the PEM files. */
   readonly tls: { readonly cert: string; readonly key: string } | undefined;
+  /**
+   * TLS towards the nodes, as libpq's sslmode; `ca` is the absolute path of the PEM file.
+   * https://www.postgresql.org/docs/17/libpq-ssl.html#LIBPQ-SSL-SSLMODE-STATEMENTS
+   */
+  readonly nodeTls: { readonly mode: NodeTlsMode; readonly ca: string | undefined };
 }
+
+export type NodeTlsMode = "disable" | "prefer" | "require" | "verify-ca" | "verify-full";
 
 export interface MeshRole {
   readonly name: string;

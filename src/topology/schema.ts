@@ -251,6 +251,32 @@ export const routerSchema = z
       })
       .optional()
       .describe("TLS towards clients"),
+    nodeTls: z
+      .strictObject({
+        mode: z
+          .enum(["disable", "prefer", "require", "verify-ca", "verify-full"])
+          .describe(
+            "As libpq's sslmode: disable (plain), prefer (TLS when the node accepts it), require (TLS, no verification), verify-ca (the node's certificate is signed by ca), verify-full (and names the node's host)",
+          ),
+        ca: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "PEM file of the CA certificates that sign the nodes' certificates (relative to the topology file); required for verify-ca and verify-full",
+          ),
+      })
+      .refine((t) => t.ca !== undefined || !t.mode.startsWith("verify-"), {
+        message: "ca: FILE, the CA certificates verify-ca and verify-full check the nodes against",
+      })
+      .refine((t) => t.ca === undefined || t.mode.startsWith("verify-"), {
+        message:
+          "mode: verify-ca or verify-full with ca (libpq's require with a CA file verifies too; say which)",
+      })
+      .optional()
+      .describe(
+        "TLS towards the nodes, for server connections, health checks and the catalog loader (default: disable)",
+      ),
   })
   .describe("The wire-protocol router (dbmesh serve)");
 
