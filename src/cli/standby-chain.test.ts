@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -69,5 +69,16 @@ roles:
     const reclone = await m.run("up", "--node", "tail", "--reclone");
     assert.equal(reclone.code, 0, reclone.stdout + reclone.stderr);
     assert.deepEqual(await m.rows(tail, "postgres", "SELECT count(*) FROM t"), [["1000"]]);
+  });
+
+  test("--reclone with the upstream down leaves the standby's data untouched", async () => {
+    assert.equal((await m.run("down", "--node", "middle")).code, 0);
+    const r = await m.run("up", "--node", "tail", "--reclone");
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(
+      r.stdout,
+      /tail: FAILED not rebuilt, its data is untouched: middle does not answer/,
+    );
+    assert.ok(existsSync(join(m.dir, ".dbmesh", "tail", "data", "PG_VERSION")));
   });
 });

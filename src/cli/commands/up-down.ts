@@ -81,14 +81,17 @@ export async function bringUp(
   if (!standbys.length) return code;
   const failed = new Set<string>();
   for (const n of standbys) {
-    if (reclone) await rebuild(t, n, access, out);
+    if (reclone && !(await rebuild(t, n, access, out))) {
+      failed.add(n.name);
+      continue;
+    }
     let r = await startOne(t, n, (line) => out.line(line));
     // A standby copied or rewound just now follows its upstream by construction.
     const why = r.ok && !r.created && !reclone ? await cannotFollow(access, n) : undefined;
     if (why && n.standby!.onMismatch === "reclone") {
       out.line(`${n.name}: ${why}; rebuilding it (onMismatch: reclone)`);
-      await rebuild(t, n, access, out);
-      r = await startOne(t, n, (line) => out.line(line));
+      if (await rebuild(t, n, access, out)) r = await startOne(t, n, (line) => out.line(line));
+      else r = { ok: false, created: false, text: `${n.name}: FAILED not rebuilt` };
     } else if (why) {
       r = {
         ok: false,
@@ -108,28 +111,40 @@ export async function bringUp(
  * Stops a standby and makes its data fit to follow its upstream again: rewound with pg_rewind
  * when its binaries have it, else removed so that it is copied again.
  */
-async function rebuild(t: Topology, n: MeshNode, access: MeshAccess, out: Output): Promise<void> {
+async function rebuild(
+  t: Topology,
+  n: MeshNode,
+  access: MeshAccess,
+  out: Output,
+): Promise<boolean> {
   const ln = localNode(t, n);
   const upstream = t.nodes.get(n.standby!.upstream)!;
+  // Nothing is touched unless the upstream answers: its data is what replaces this node's.
+  // pg_rewind reads the source's timeline from its control file, which a just-promoted
+  // primary updates at its first checkpoint.
+  try {
+    await (await access.connections.session(upstream.name, maintenanceDb)).query("CHECKPOINT");
+  } catch (e) {
+    out.line(
+      `${n.name}: FAILED not rebuilt, its data is untouched: ${upstream.name} does not answer (${(e as Error).message})`,
+    );
+    return false;
+  }
   await stopNode(ln, { mode: "fast" });
   if (hasData(ln)) {
     const admin = await adminCredentials(t, upstream);
-    // pg_rewind reads the source's timeline from its control file, which a just-promoted
-    // primary updates at its first checkpoint.
-    await (await access.connections.session(upstream.name, maintenanceDb))
-      .query("CHECKPOINT")
-      .catch(() => undefined);
     const r = await rewindNode(ln, { host: upstream.host, port: upstream.port, ...admin });
     if (r.rewound) {
       const owner = (await ensureServerUser()) ?? undefined;
       await writeStandbyConfig(nodePaths(ln).dataDir, undefined, { owner, sync: true });
       out.line(`${n.name}: rewound with pg_rewind to follow ${upstream.name}`);
-      return;
+      return true;
     }
     out.line(`${n.name}: not rewound (${r.reason})`);
   }
   await rm(nodePaths(ln).dataDir, { recursive: true, force: true });
   out.line(`${n.name}: data directory removed, to be copied again from ${upstream.name}`);
+  return true;
 }
 
 /**
