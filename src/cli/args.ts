@@ -22,6 +22,7 @@ const booleanFlags = new Set([
   "-h",
   "--force",
   "--reclone",
+  "--analyze",
 ]);
 
 export function parseArgs(argv: readonly string[]): Args {
@@ -71,6 +72,8 @@ usage: dbmesh [-f FILE] COMMAND [options]
   status [--json]           nodes, databases, links
   doctor [--json]           every check with its cause and fix; exit 1 if any fails
   sql NODE[/DB] SQL [--json] run SQL on a node as its admin and print the result
+  explain [NODE[/DB]] SQL [--analyze]  which nodes a query touches through postgres_fdw,
+                            what is pushed down to them, what is pulled back whole
   promote NODE              promote a standby (failover); repoint the other standbys
   switchover NODE [--wait S] planned swap: the standby becomes primary, the primary its standby
   serve                     the router on router.listen (SIGHUP reloads, ^C stops)

@@ -7,6 +7,7 @@ import { type Args, parseArgs, UsageError, usage } from "./args.js";
 import { applyCommand, planCommand } from "./commands/apply.js";
 import { demoCommand } from "./commands/demo.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { explainCommand } from "./commands/explain.js";
 import { promoteCommand, switchoverCommand } from "./commands/failover.js";
 import { initCommand } from "./commands/init.js";
 import { serveCommand } from "./commands/serve.js";
@@ -26,6 +27,7 @@ const commands: Record<string, Command> = {
   status: statusCommand,
   doctor: doctorCommand,
   sql: sqlCommand,
+  explain: explainCommand,
   demo: demoCommand,
   promote: promoteCommand,
   switchover: switchoverCommand,

@@ -1,0 +1,17 @@
+export {
+  type DoneLocally,
+  explainPlan,
+  type PartitionScan,
+  type PlanContext,
+  type PlanReport,
+  type Pushed,
+  type RemotePart,
+  type RemoteRelation,
+  relationsOf,
+} from "./explain-plan.js";
+export {
+  type ForeignTableRow,
+  foreignTablesSql,
+  type PartitionRow,
+  partitionsSql,
+} from "./plan-catalog.js";
