@@ -1,16 +1,26 @@
 export { withCurrentPrimaries } from "./current-primaries.js";
 export { isLoopback, loadTopology, parseTopology } from "./load.js";
 export type {
+  ColumnDef,
+  ColumnSource,
+  DistributedTable,
   Endpoint,
+  FollowingTable,
   MeshDatabase,
   MeshLink,
   MeshNode,
   MeshRole,
   MeshRouter,
+  MeshShardedTable,
   NodeTlsMode,
   Position,
+  RangeBound,
+  ReferenceTable,
   RoleMapping,
   SecretRef,
+  Shard,
+  ShardBounds,
+  ShardPlacement,
   TableRef,
   Topology,
 } from "./model.js";

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { buildSharded } from "./build-sharding.js";
 import type {
   Endpoint,
   MeshDatabase,
@@ -179,6 +180,7 @@ function build(
     databases: Object.freeze(databases),
     links: Object.freeze(links),
     router: f.router ? buildRouter(f.router, dir) : undefined,
+    sharded: Object.freeze(buildSharded(f.sharded, databases)),
     positionOf,
   });
 }

@@ -136,6 +136,129 @@ export interface MeshLink {
   readonly options: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** Where a sharded table's columns come from. */
+export type ColumnSource =
+  /** `columns:` in the file, parsed into names and types (names as PostgreSQL folds them). */
+  | {
+      readonly kind: "columns";
+      readonly text: string;
+      readonly columns: readonly ColumnDef[];
+      /** Table constraints written among the columns (PRIMARY KEY (…), CHECK (…), …), verbatim. */
+      readonly constraints: readonly string[];
+    }
+  /**
+   * An existing table on the coordinator whose columns are read from its catalog at apply time.
+   * When it is the parent's own name, provisioning converts that table (its rows move to shards).
+   */
+  | { readonly kind: "table"; readonly table: TableRef };
+
+export interface ColumnDef {
+  readonly name: string;
+  /** The rest of the definition: type and column constraints, verbatim (`numeric(10,2) not null`). */
+  readonly type: string;
+}
+
+/**
+ * A range bound as written: a number, or a string the server casts to the key's type
+ * (`'2024-01-01'`). `null` is unbounded: MINVALUE as a lower bound, MAXVALUE as an upper one.
+ * https://www.postgresql.org/docs/17/sql-createtable.html#SQL-CREATETABLE-PARTITION
+ */
+export type RangeBound = number | string | null;
+
+/** How a distributed table's key values map to nodes, as declared. */
+export type ShardPlacement =
+  | {
+      readonly kind: "list";
+      /** One shard per value; values are literals of the key's type. */
+      readonly values: readonly { readonly value: string; readonly node: string }[];
+      /** Node of the DEFAULT partition, if any. */
+      readonly default: string | undefined;
+    }
+  | { readonly kind: "hash"; readonly shards: number; readonly nodes: readonly string[] }
+  | {
+      readonly kind: "range";
+      /** Ascending, non-overlapping (validated); `from` filled from the previous `to`. */
+      readonly ranges: readonly {
+        readonly from: RangeBound;
+        readonly to: RangeBound;
+        readonly node: string;
+      }[];
+    };
+
+/** The partition bound of one shard, resolved from the placement (FOR VALUES … / DEFAULT). */
+export type ShardBounds =
+  | { readonly kind: "list"; readonly values: readonly string[] }
+  | { readonly kind: "default" }
+  /** FOR VALUES WITH (MODULUS m, REMAINDER r). */
+  | { readonly kind: "hash"; readonly modulus: number; readonly remainder: number }
+  /** FOR VALUES FROM (from) TO (to): from inclusive, to exclusive. */
+  | { readonly kind: "range"; readonly from: RangeBound; readonly to: RangeBound }
+  /** A reference table's full copy. */
+  | { readonly kind: "copy" };
+
+export interface Shard {
+  /** Table name on the shard node (in the parent's schema); the coordinator's partition has it too. */
+  readonly name: string;
+  readonly node: string;
+  /** Database name on the server. */
+  readonly database: string;
+  readonly bounds: ShardBounds;
+  /**
+   * The shard is in the coordinator's own database: a plain partition, not a foreign one.
+   * A coordinator may hold shards; its other shards are reached through postgres_fdw.
+   */
+  readonly local: boolean;
+}
+
+interface ShardedTableBase {
+  /** The key under `sharded:`; follows: names it. */
+  readonly name: string;
+  /** The parent table on the coordinator (and the shard tables' schema). */
+  readonly table: TableRef;
+  readonly coordinator: Endpoint;
+  readonly source: ColumnSource;
+  /** Every shard table, resolved once so later code never re-derives bounds or names. */
+  readonly shards: readonly Shard[];
+}
+
+/** Rows live on the shard of their key; the coordinator holds the partitioned parent. */
+export interface DistributedTable extends ShardedTableBase {
+  readonly kind: "distributed";
+  /** Partition key column. */
+  readonly key: string;
+  readonly placement: ShardPlacement;
+  /** The id column; `sequence` names a coordinator-side sequence that fills it. */
+  readonly id: { readonly column: string; readonly sequence: string | undefined } | undefined;
+}
+
+/**
+ * Rows live on the shard of the row they reference (`lend` follows `booksample` through
+ * `booksample_id`): same coordinator, placement and key as the parent, with shards of its own
+ * name. How a row gets its key (the parent's key column, filled from the referenced row) is
+ * the provisioning's concern; `key` names the column it partitions by.
+ */
+export interface FollowingTable extends ShardedTableBase {
+  readonly kind: "follows";
+  readonly follows: string;
+  /** This table's column that holds the referenced row's id. */
+  readonly through: string;
+  /** The parent's id column `through` references (its id.column, default "id"). */
+  readonly references: string;
+  readonly key: string;
+  readonly placement: ShardPlacement;
+  readonly id: { readonly column: string; readonly sequence: string | undefined } | undefined;
+}
+
+/**
+ * Copied from the coordinator to every shard node of the distributed tables with the same
+ * coordinator, so joins with them run on the shards. `shards` lists the copies.
+ */
+export interface ReferenceTable extends ShardedTableBase {
+  readonly kind: "reference";
+}
+
+export type MeshShardedTable = DistributedTable | FollowingTable | ReferenceTable;
+
 export interface Topology {
   /** Absolute path of the topology file. */
   readonly file: string;
@@ -146,6 +269,8 @@ export interface Topology {
   readonly databases: readonly MeshDatabase[];
   readonly links: readonly MeshLink[];
   readonly router: MeshRouter | undefined;
+  /** `sharded:` in file order. */
+  readonly sharded: readonly MeshShardedTable[];
   /** Position of a path in the file, e.g. `["links", 0, "to"]`. */
   positionOf(path: readonly (string | number)[]): Position | undefined;
 }

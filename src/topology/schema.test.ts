@@ -27,7 +27,7 @@ describe("jsonSchema", () => {
     assert.deepEqual(JSON.parse(JSON.stringify(schema)), schema);
   });
 
-  test("declares version, nodes, roles, databases, links and router, requiring version and nodes", () => {
+  test("declares version, nodes, roles, databases, links, sharded and router, requiring version and nodes", () => {
     const properties = schema.properties as Json;
     assert.deepEqual(Object.keys(properties).sort(), [
       "databases",
@@ -35,6 +35,7 @@ describe("jsonSchema", () => {
       "nodes",
       "roles",
       "router",
+      "sharded",
       "version",
     ]);
     assert.deepEqual([...(schema.required as string[])].sort(), ["nodes", "version"]);
@@ -57,6 +58,34 @@ describe("jsonSchema", () => {
     assert.equal(port.type, "integer");
     assert.equal(port.minimum, 1);
     assert.equal(port.maximum, 65535);
+  });
+
+  test("sharded: a table per key, every field described, hash.shards an integer from 1", () => {
+    const sharded = (schema.properties as Json).sharded as Json;
+    assert.equal(sharded.type, "object");
+    assert.match(String(sharded.description), /coordinator/);
+    const table = sharded.additionalProperties as Json;
+    const fields = table.properties as Record<string, Json>;
+    assert.deepEqual(Object.keys(fields), [
+      "name",
+      "coordinator",
+      "key",
+      "columns",
+      "table",
+      "list",
+      "default",
+      "hash",
+      "range",
+      "database",
+      "id",
+      "follows",
+      "through",
+      "reference",
+    ]);
+    for (const [k, f] of Object.entries(fields)) assert.ok(f.description, `${k} has a description`);
+    const shards = (fields.hash!.properties as Record<string, Json>).shards!;
+    assert.equal(shards.type, "integer");
+    assert.equal(shards.minimum, 1);
   });
 
   test("input defaults are shown to editors (host 127.0.0.1)", () => {

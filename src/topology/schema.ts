@@ -1,18 +1,9 @@
 import { z } from "zod";
+import { name } from "./name-schema.js";
+import { shardedTableSchema } from "./sharding-schema.js";
 
 // The topology file's contract. Every object is strict: an unknown key is an error.
 // Field descriptions are what `dbmesh schema` shows in editors.
-
-const name = z
-  .string()
-  .min(1)
-  .refine((s) => ![...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), {
-    message: "a name without control characters",
-  })
-  .refine((s) => Buffer.byteLength(s) <= 63, {
-    message: "expected at most 63 bytes: PostgreSQL truncates longer names",
-  })
-  .describe("A PostgreSQL identifier (1 to 63 bytes); it is quoted wherever it is used");
 
 export const secretRef = z
   .string()
@@ -287,6 +278,12 @@ export const topologySchema = z
     roles: z.record(name, roleSchema).default({}),
     databases: z.record(name, databaseSchema).default({}),
     links: z.array(linkSchema).default([]),
+    sharded: z
+      .record(name, shardedTableSchema)
+      .default({})
+      .describe(
+        "Tables whose rows live on the server of their key, queried through a coordinator (postgres_fdw foreign partitions); the key is the table's name on the coordinator unless name: says otherwise",
+      ),
     router: routerSchema.optional(),
   })
   .describe("dbmesh topology");

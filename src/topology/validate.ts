@@ -4,6 +4,7 @@ import type { Topology } from "./model.js";
 import type { TopologyFile } from "./schema.js";
 import type { TopologyIssue } from "./topology-error.js";
 import { checkReplication, primaryOf } from "./validate-replication.js";
+import { checkSharding } from "./validate-sharding.js";
 import { closest } from "./zod-issues.js";
 
 type Path = (string | number)[];
@@ -191,6 +192,7 @@ export function checkTopology(t: Topology, f: TopologyFile): TopologyIssue[] {
   });
 
   issues.push(...checkReplication(t, f));
+  issues.push(...checkSharding(t, f));
   for (const cycle of exposureCycles(t)) {
     issue(
       ["links", cycle.link],

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { Position } from "./model.js";
 import type { TopologyIssue } from "./topology-error.js";
 
@@ -29,6 +29,28 @@ export function parseYaml(file: string, text: string): YamlSource {
         ? "rename or merge the two entries"
         : "check indentation and quoting near this line",
   }));
+  // YAML tells 1 and "1" apart, but as names they are the same string and the second would
+  // silently replace the first (a list shard lost, a node merged away): report it as a duplicate.
+  if (!issues.length) {
+    visit(doc, {
+      Map(_, map) {
+        const seen = new Map<string, unknown>();
+        for (const p of map.items) {
+          if (!isScalar(p.key)) continue;
+          const k = String(p.key.value);
+          if (seen.has(k) && seen.get(k) !== p.key.value && p.key.range) {
+            issues.push({
+              at: at(p.key.range[0]),
+              message: `duplicate key: ${JSON.stringify(seen.get(k))} and ${JSON.stringify(p.key.value)} are the same name`,
+              expected: "a name used once",
+              hint: "rename or merge the two entries",
+            });
+          }
+          seen.set(k, p.key.value);
+        }
+      },
+    });
+  }
 
   function positionOf(path: readonly PropertyKey[], key = false): Position | undefined {
     let node: unknown = doc.contents;
