@@ -4,39 +4,16 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { issuesOf, type ShownIssue as Shown } from "../testing/index.js";
 import {
   formatIssue,
   formatPosition,
   loadTopology,
   parseTopology,
   TopologyError,
-  type TopologyIssue,
 } from "./index.js";
 
 const FILE = "/mesh/dbmesh.yaml";
-
-/** An issue as the user reads it: position as file:line:col, message, expected, hint. */
-interface Shown {
-  at: string;
-  message: string;
-  expected: string | undefined;
-  hint: string | undefined;
-}
-
-function shown(i: TopologyIssue): Shown {
-  return { at: formatPosition(i.at), message: i.message, expected: i.expected, hint: i.hint };
-}
-
-/** Every issue parseTopology reports for `text`; fails the test if the file loads. */
-function issuesOf(text: string, file = FILE): Shown[] {
-  try {
-    parseTopology(file, text);
-  } catch (e) {
-    if (e instanceof TopologyError) return e.issues.map(shown);
-    throw e;
-  }
-  return assert.fail("expected a TopologyError");
-}
 
 /** Two nodes, a role and a database on each; links are appended by each test. */
 const twoNodes = `version: 1

@@ -1,20 +1,10 @@
 import * as assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { issuesOf } from "../testing/index.js";
 import { parseColumnList } from "./column-list.js";
-import { formatPosition, parseTopology, TopologyError, type TopologyIssue } from "./index.js";
+import { parseTopology } from "./index.js";
 
 const FILE = "/mesh/dbmesh.yaml";
-
-interface Shown {
-  at: string;
-  message: string;
-  expected: string | undefined;
-  hint: string | undefined;
-}
-
-function shown(i: TopologyIssue): Shown {
-  return { at: formatPosition(i.at), message: i.message, expected: i.expected, hint: i.hint };
-}
 
 /** Three primaries with a `library` database each, one standby; `sharded:` entries start at line 15. */
 const mesh = `version: 1
@@ -44,16 +34,6 @@ function booksample(placement: string, extra = ""): string {
     columns: ${COLUMNS}
 ${placement}
 ${extra}`;
-}
-
-function issuesOf(text: string): Shown[] {
-  try {
-    parseTopology(FILE, text);
-  } catch (e) {
-    if (e instanceof TopologyError) return e.issues.map(shown);
-    throw e;
-  }
-  return assert.fail("expected a TopologyError");
 }
 
 const at = (line: number, col: number) => `${FILE}:${line}:${col}`;
