@@ -81,6 +81,23 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
     for (const m of l.as)
       add(l.to.database, m.remote, address, `${l.via} link from ${l.from.node}/${l.from.database}`);
   }
+  // A coordinator reads and writes its remote shards through postgres_fdw, logging in to each
+  // shard node's database as that database's owner (the user mapping's remote user).
+  for (const st of t.sharded) {
+    if (st.kind !== "distributed" || st.source.kind !== "columns") continue;
+    const address = clientAddress(t.nodes.get(st.coordinator.node)?.host ?? "127.0.0.1");
+    for (const sh of st.shards) {
+      if (sh.local || !inGroup(sh.node)) continue;
+      const owner = t.databases.find((d) => d.node === sh.node && d.name === sh.database)?.owner;
+      if (owner)
+        add(
+          sh.database,
+          owner,
+          address,
+          `shards of ${st.name} from ${st.coordinator.node}/${st.coordinator.database}`,
+        );
+    }
+  }
   // Each standby of the group streams WAL as its replication role, from its own address only.
   for (const n of t.nodes.values()) {
     const sb = n.standby;

@@ -6,6 +6,12 @@ import {
   observeServer,
   PgAdminError,
 } from "../pgadmin/index.js";
+import {
+  isShardingCoordinator,
+  type ObservedSharding,
+  observeSharding,
+  shardingSchemas,
+} from "../sharding/index.js";
 import { type Topology, TopologyError } from "../topology/index.js";
 import { type MeshAccess, maintenanceDb } from "./mesh-access.js";
 
@@ -15,6 +21,8 @@ export interface NodeState {
   readonly error: PgAdminError | undefined;
   /** Content of each declared database that exists. */
   readonly databases: Map<string, ObservedDatabaseContent>;
+  /** Sequences and settings of each database that coordinates sharded tables. */
+  readonly sharding?: Map<string, ObservedSharding>;
 }
 
 export type MeshState = Map<string, NodeState>;
@@ -44,6 +52,10 @@ export function schemasOfInterest(t: Topology): Map<string, Set<string>> {
       for (const c of l.copies.tables) remote(c.schema);
     }
   }
+  for (const [where, schema] of shardingSchemas(t)) {
+    const [node = "", db = ""] = where.split("/");
+    add(node, db, schema);
+  }
   return out;
 }
 
@@ -58,6 +70,7 @@ export async function observeMesh(
   const entries = await Promise.all(
     names.map(async (name): Promise<[string, NodeState]> => {
       const databases = new Map<string, ObservedDatabaseContent>();
+      const sharding = new Map<string, ObservedSharding>();
       try {
         // The server's catalog and each declared database are read at once: one connect and
         // one query deep per node instead of two. A database that does not exist yet fails its
@@ -68,10 +81,15 @@ export async function observeMesh(
             const wanted = [...(schemas.get(`${name}/${d.name}`) ?? [])];
             const read = access.connections
               .session(name, d.name)
-              .then((s) => observeDatabase(s, wanted))
+              .then(async (s) => ({
+                content: await observeDatabase(s, wanted),
+                sharding: isShardingCoordinator(t, name, d.name)
+                  ? await observeSharding(s)
+                  : undefined,
+              }))
               .then(
-                (content) => ({ content, error: undefined }),
-                (error: unknown) => ({ content: undefined, error }),
+                (r) => ({ ...r, error: undefined }),
+                (error: unknown) => ({ content: undefined, sharding: undefined, error }),
               );
             return { name: d.name, read };
           });
@@ -81,8 +99,9 @@ export async function observeMesh(
           if (!server.databases.has(db)) continue;
           if (r.error) throw r.error;
           if (r.content) databases.set(db, r.content);
+          if (r.sharding) sharding.set(db, r.sharding);
         }
-        return [name, { server, error: undefined, databases }];
+        return [name, { server, error: undefined, databases, sharding }];
       } catch (e) {
         // A bad secret reference is the file's fault, reported with its position (exit 2).
         if (e instanceof TopologyError) throw e;
@@ -92,7 +111,7 @@ export async function observeMesh(
               cause: e,
             });
         await access.connections.drop(name, maintenanceDb);
-        return [name, { server: undefined, error, databases }];
+        return [name, { server: undefined, error, databases, sharding }];
       }
     }),
   );

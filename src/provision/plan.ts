@@ -8,6 +8,12 @@ import {
 } from "../links/index.js";
 import type { NodePlan, Phase, Plan, Problem, Step } from "../pgadmin/index.js";
 import { createExtension, type ObservedDatabaseContent } from "../pgadmin/index.js";
+import {
+  planCoordinator,
+  planShardTables,
+  shardingExtensions,
+  unsupportedSharding,
+} from "../sharding/index.js";
 import type { MeshAccess } from "./mesh-access.js";
 import { type MeshState, observeMesh } from "./observe.js";
 import { emptyDatabase, planDatabase } from "./plan-database.js";
@@ -53,6 +59,7 @@ export async function planFromState(
         ),
     ),
   );
+  add({ steps: [], problems: unsupportedSharding(t) });
   // Phases 1 and 2 first for every node: phase 3 defers when a remote database still changes.
   for (const [name, ns] of state) {
     if (!ns.server) {
@@ -77,7 +84,8 @@ export async function planFromState(
       const links = linksFrom(name, db.name);
       if (fromPhase <= 2)
         add({ steps: planDatabase(access, db, server, ns.databases.get(db.name)), problems: [] });
-      for (const ext of new Set(links.map(extensionOf))) {
+      const extensions = [...links.map(extensionOf), ...shardingExtensions(t, name, db.name)];
+      for (const ext of new Set(extensions)) {
         if (have.extensions.has(ext)) continue;
         if (!server.availableExtensions.has(ext)) {
           add({
@@ -107,6 +115,10 @@ export async function planFromState(
         }
       }
       if (fromPhase <= 2) for (const link of links) add(planLinkSetup(t, link, have, access.prune));
+      if (fromPhase <= 2) {
+        add(planShardTables(t, name, db.name, have));
+        add(planCoordinator(t, name, db.name, have, ns.sharding?.get(db.name)));
+      }
     }
   }
   for (const [name, ns] of state) {

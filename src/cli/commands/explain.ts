@@ -8,6 +8,7 @@ import {
   type PartitionRow,
   type PlanReport,
   partitionsSql,
+  shardServers,
 } from "../../sharding/index.js";
 import type { Topology } from "../../topology/index.js";
 import { type Args, UsageError } from "../args.js";
@@ -32,14 +33,20 @@ export async function explainCommand(args: Args, out: Output): Promise<number> {
   const [target, text] = named ? [first, rest.join(" ")] : [undefined, args.positional.join(" ")];
   if (!text.trim()) throw new UsageError(usageText);
   const { node, database } = resolveTarget(t, target);
-  const role = t.links.find(
-    (l) => l.via === "postgres_fdw" && l.from.node === node && l.from.database === database,
-  )?.owner;
-  const serverNodes = new Map(
-    t.links
+  // A sharding coordinator's user mappings are its database owner's.
+  const role =
+    t.links.find(
+      (l) => l.via === "postgres_fdw" && l.from.node === node && l.from.database === database,
+    )?.owner ??
+    (t.sharded.some((s) => s.coordinator.node === node && s.coordinator.database === database)
+      ? t.databases.find((d) => d.node === node && d.name === database)?.owner
+      : undefined);
+  const serverNodes = new Map([
+    ...t.links
       .filter((l) => l.from.node === node && l.from.database === database)
       .map((l) => [l.server, l.to.node] as const),
-  );
+    ...[...shardServers(t, node, database)].map(([name, e]) => [name, e.node] as const),
+  ]);
   const analyze = args.flags.has("--analyze");
   const options = analyze ? "ANALYZE, BUFFERS, VERBOSE, FORMAT JSON" : "VERBOSE, FORMAT JSON";
   const explain = `EXPLAIN (${options}) ${text}`;
@@ -101,17 +108,21 @@ export async function explainCommand(args: Args, out: Output): Promise<number> {
   return 0;
 }
 
-/** NODE[/DB] as given, or the one database that reads others through postgres_fdw. */
+/**
+ * NODE[/DB] as given, or the one database that reads others through postgres_fdw: a link's
+ * local end or a sharded table's coordinator.
+ */
 function resolveTarget(
   t: Topology,
   target: string | undefined,
 ): { node: string; database: string } {
   const fdwFrom = [
-    ...new Set(
-      t.links
+    ...new Set([
+      ...t.links
         .filter((l) => l.via === "postgres_fdw")
         .map((l) => `${l.from.node}/${l.from.database}`),
-    ),
+      ...t.sharded.map((s) => `${s.coordinator.node}/${s.coordinator.database}`),
+    ]),
   ];
   if (target === undefined) {
     if (fdwFrom.length === 1) {
@@ -120,7 +131,7 @@ function resolveTarget(
     }
     throw new UsageError(
       fdwFrom.length === 0
-        ? `no postgres_fdw link in the file: name the database, ${usageText}`
+        ? `no postgres_fdw link or sharded table in the file: name the database, ${usageText}`
         : `more than one database reads others through postgres_fdw: name one of ${fdwFrom.join(", ")}\n${usageText}`,
     );
   }

@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type MeshFixture, meshFixture } from "../testing/index.js";
+
+// Workflow 7 of the design: distributed tables built by apply on three real servers, a
+// coordinator and two shard nodes, used through the coordinator as one table each.
+
+const yaml = ([coord, paris, lagos]: readonly number[]) => `version: 1
+nodes:
+  coord: { port: ${coord} }
+  paris: { port: ${paris} }
+  lagos: { port: ${lagos} }
+roles:
+  lib: { password: env:LIB_PASSWORD, nodes: [coord, paris, lagos], from: [127.0.0.1] }
+databases:
+  library: { node: coord, owner: lib }
+  library_paris: { node: paris, name: library, owner: lib }
+  library_lagos: { node: lagos, name: library, owner: lib }
+sharded:
+  booksample:
+    coordinator: coord/library
+    key: location
+    columns: "id bigint, state text, lendable boolean, location text, book_id bigint"
+    list: { paris: paris, lagos: lagos }
+    default: lagos
+    id: { column: id }
+  readings:
+    coordinator: coord/library
+    key: reading
+    columns: "reading int, note text"
+    range:
+      - { to: 100, node: coord }
+      - { from: 100, to: 200, node: paris }
+      - { from: 200, to: 300, node: lagos }
+  events:
+    coordinator: coord/library
+    key: event_id
+    columns: "event_id bigint, what text"
+    hash: { shards: 2, nodes: [paris, lagos] }
+`;
+
+describe("sharded tables: apply builds them, the coordinator routes rows", () => {
+  let m: MeshFixture;
+  let coord: number;
+  let paris: number;
+  let lagos: number;
+  const db = "library";
+  const viaCoordinator = (sql: string) => m.rows(coord, db, sql, "lib");
+
+  before(async () => {
+    m = await meshFixture({
+      name: "sharding",
+      ports: 3,
+      yaml,
+      env: { LIB_PASSWORD: "lib 'shard' secret" },
+    });
+    [coord, paris, lagos] = m.ports as [number, number, number];
+    const up = await m.run("up");
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+  });
+  after(async () => {
+    await m?.destroy();
+  });
+
+  test("a second apply and plan change nothing", async () => {
+    const apply = await m.run("apply");
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    assert.match(apply.stdout, /no changes/);
+    const plan = await m.run("plan");
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+
+  test("list: rows inserted at the coordinator land on their key's node; others go to the default", async () => {
+    await viaCoordinator(
+      `INSERT INTO booksample (state, lendable, location, book_id) VALUES
+         ('new', true, 'paris', 1), ('used', false, 'paris', 2),
+         ('new', true, 'lagos', 3), ('worn', true, 'tokyo', 4)`,
+    );
+    const at = (port: number, table: string) =>
+      m.rows(port, db, `SELECT location, book_id FROM public.${table} ORDER BY book_id`);
+    assert.deepEqual(await at(paris, "booksample_paris"), [
+      ["paris", "1"],
+      ["paris", "2"],
+    ]);
+    assert.deepEqual(await at(lagos, "booksample_lagos"), [["lagos", "3"]]);
+    assert.deepEqual(await at(lagos, "booksample_default"), [["tokyo", "4"]]);
+    // Ids come from the coordinator's sequence: unique across shards.
+    const ids = await viaCoordinator("SELECT id FROM booksample ORDER BY id");
+    assert.deepEqual(ids, [["1"], ["2"], ["3"], ["4"]]);
+  });
+
+  test("selects and aggregates through the coordinator equal the inserted rows", async () => {
+    assert.deepEqual(
+      await viaCoordinator(
+        "SELECT location, state, lendable, book_id FROM booksample ORDER BY book_id",
+      ),
+      [
+        ["paris", "new", "t", "1"],
+        ["paris", "used", "f", "2"],
+        ["lagos", "new", "t", "3"],
+        ["tokyo", "worn", "t", "4"],
+      ],
+    );
+    assert.deepEqual(
+      await viaCoordinator(
+        "SELECT location, count(*), sum(book_id) FROM booksample GROUP BY location ORDER BY location",
+      ),
+      [
+        ["lagos", "1", "3"],
+        ["paris", "2", "3"],
+        ["tokyo", "1", "4"],
+      ],
+    );
+  });
+
+  test("a shard table refuses rows outside its bounds (CHECK)", async () => {
+    await assert.rejects(
+      m.rows(paris, db, "INSERT INTO public.booksample_paris (location) VALUES ('lagos')"),
+      (e: { code?: string }) => e.code === "23514",
+    );
+    await assert.rejects(
+      m.rows(lagos, db, "INSERT INTO public.booksample_default (location) VALUES ('paris')"),
+      (e: { code?: string }) => e.code === "23514",
+    );
+  });
+
+  test("range: a local shard on the coordinator, remote ones, and a key with no shard", async () => {
+    await viaCoordinator(
+      "INSERT INTO readings VALUES (5, 'low'), (150, 'mid'), (250, 'high'), (199, 'mid2')",
+    );
+    assert.deepEqual(await m.rows(coord, db, "SELECT reading FROM public.readings_p0"), [["5"]]);
+    assert.deepEqual(await m.rows(paris, db, "SELECT reading FROM public.readings_p1 ORDER BY 1"), [
+      ["150"],
+      ["199"],
+    ]);
+    assert.deepEqual(await m.rows(lagos, db, "SELECT reading FROM public.readings_p2"), [["250"]]);
+    assert.deepEqual(await viaCoordinator("SELECT count(*), sum(reading) FROM readings"), [
+      ["4", "604"],
+    ]);
+    await assert.rejects(
+      viaCoordinator("INSERT INTO readings VALUES (300, 'none')"),
+      (e: { code?: string; message?: string }) => {
+        assert.equal(e.code, "23514");
+        assert.match(e.message ?? "", /no partition of relation "readings" found for row/);
+        return true;
+      },
+    );
+  });
+
+  test("hash: every row is stored once, on one of the shard nodes", async () => {
+    const values = Array.from({ length: 20 }, (_, i) => `(${i + 1}, 'e${i + 1}')`).join(", ");
+    await viaCoordinator(`INSERT INTO events VALUES ${values}`);
+    const p0 = await m.rows(paris, db, "SELECT event_id FROM public.events_p0");
+    const p1 = await m.rows(lagos, db, "SELECT event_id FROM public.events_p1");
+    const stored = [...p0, ...p1].map((r) => Number(r[0])).sort((a, b) => a - b);
+    assert.deepEqual(
+      stored,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    assert.ok(p0.length > 0 && p1.length > 0, "both hash shards hold rows");
+    assert.deepEqual(await viaCoordinator("SELECT count(*), sum(event_id) FROM events"), [
+      ["20", "210"],
+    ]);
+  });
+
+  test("a query filtered by the key touches one shard (dbmesh explain on the coordinator)", async () => {
+    const r = await m.run(
+      "explain",
+      "SELECT count(*) FROM booksample WHERE location = 'paris'",
+      "--json",
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.node, "coord");
+    assert.equal(report.role, "lib");
+    assert.deepEqual(report.nodes, ["paris"]);
+    const all = JSON.parse(
+      (await m.run("explain", "SELECT count(*) FROM booksample", "--json")).stdout,
+    );
+    assert.deepEqual([...all.nodes].sort(), ["lagos", "paris"]);
+  });
+
+  test("plan after use still says no changes", async () => {
+    const plan = await m.run("plan");
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+});

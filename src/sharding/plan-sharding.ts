@@ -1,0 +1,345 @@
+import type { ObservedDatabaseContent, Problem, Step } from "../pgadmin/index.js";
+import {
+  alterOptions,
+  alterServer,
+  alterUserMapping,
+  commentOnServer,
+  createSchema,
+  createServer,
+  createUserMapping,
+  grantServerUsage,
+  isManaged,
+} from "../pgadmin/index.js";
+import {
+  type DistributedTable,
+  type MeshShardedTable,
+  secretValue,
+  type Topology,
+} from "../topology/index.js";
+import type { ObservedSharding } from "./observe-sharding.js";
+import {
+  alterOwner,
+  commentOn,
+  createForeignPartition,
+  createLocalPartition,
+  createParent,
+  createSequence,
+  createShardTable,
+  partitionMethod,
+  setDatabaseOption,
+  shardCheck,
+} from "./sharding-sql.js";
+
+type Result = { steps: Step[]; problems: Problem[] };
+
+/** A distributed table whose columns are declared in the file: what apply builds today. */
+type Buildable = DistributedTable & { source: { kind: "columns" } };
+
+function buildable(s: MeshShardedTable): s is Buildable {
+  return s.kind === "distributed" && s.source.kind === "columns";
+}
+
+/** Sharded tables apply cannot build yet: one problem each, on the coordinator's node. */
+export function unsupportedSharding(t: Topology): Problem[] {
+  return t.sharded
+    .filter((s) => !buildable(s))
+    .map((s) => ({
+      node: s.coordinator.node,
+      message: `sharded.${s.name}: ${
+        s.kind === "follows"
+          ? "following tables"
+          : s.kind === "reference"
+            ? "reference tables"
+            : "columns from an existing table (table:)"
+      } are not yet supported by apply; the table is left as it is`,
+      hint: "declare it as a distributed table with columns:, or remove it from sharded: for now",
+    }));
+}
+
+const key = (node: string, db: string) => `${node}/${db}`;
+
+/** Whether this database is the coordinator of a table apply builds. */
+export function isShardingCoordinator(t: Topology, node: string, db: string): boolean {
+  return t.sharded.some(
+    (s) => buildable(s) && s.coordinator.node === node && s.coordinator.database === db,
+  );
+}
+
+/** Extensions a database needs for its sharded tables: postgres_fdw on a coordinator with remote shards. */
+export function shardingExtensions(t: Topology, node: string, db: string): string[] {
+  const remote = t.sharded.some(
+    (s) =>
+      buildable(s) &&
+      s.coordinator.node === node &&
+      s.coordinator.database === db &&
+      s.shards.some((sh) => !sh.local),
+  );
+  return remote ? ["postgres_fdw"] : [];
+}
+
+/** Schemas whose relations apply must read, per "node/db": each table's schema on every end. */
+export function shardingSchemas(t: Topology): [string, string][] {
+  const out: [string, string][] = [];
+  for (const s of t.sharded.filter(buildable)) {
+    out.push([key(s.coordinator.node, s.coordinator.database), s.table.schema]);
+    for (const sh of s.shards) out.push([key(sh.node, sh.database), s.table.schema]);
+  }
+  return out;
+}
+
+/** The foreign servers a coordinator database needs: one per shard node (and database). */
+export function shardServers(
+  t: Topology,
+  node: string,
+  db: string,
+): Map<string, { node: string; database: string }> {
+  const ends = new Map<string, { node: string; database: string }>();
+  for (const s of t.sharded.filter(buildable)) {
+    if (s.coordinator.node !== node || s.coordinator.database !== db) continue;
+    for (const sh of s.shards)
+      if (!sh.local) ends.set(key(sh.node, sh.database), { node: sh.node, database: sh.database });
+  }
+  const perNode = new Map<string, number>();
+  for (const e of ends.values()) perNode.set(e.node, (perNode.get(e.node) ?? 0) + 1);
+  const out = new Map<string, { node: string; database: string }>();
+  for (const e of ends.values())
+    out.set(perNode.get(e.node)! > 1 ? `shard_${e.node}_${e.database}` : `shard_${e.node}`, e);
+  return out;
+}
+
+function serverFor(t: Topology, node: string, db: string, shardNode: string, shardDb: string) {
+  for (const [name, e] of shardServers(t, node, db))
+    if (e.node === shardNode && e.database === shardDb) return name;
+  return "";
+}
+
+function ownerOf(t: Topology, node: string, db: string): string | undefined {
+  return t.databases.find((d) => d.node === node && d.name === db)?.owner;
+}
+
+// postgres_fdw options for shards: https://www.postgresql.org/docs/17/postgres-fdw.html
+// - async_capable: an Append over foreign partitions scans every shard at once instead of one
+//   after the other (#POSTGRES-FDW-OPTIONS-ASYNCHRONOUS-EXECUTION).
+// - fetch_size 10000: aggregates that cannot be pushed down pull whole shards; 100 rows per
+//   round trip (the default) would make that latency-bound.
+// - batch_size 1000: inserts routed to a foreign partition go 1000 rows per round trip
+//   (default 1) (#POSTGRES-FDW-OPTIONS-REMOTE-EXECUTION).
+// - use_remote_estimate false: pruning works on the partition bounds, locally, so it needs no
+//   estimates; remote EXPLAINs would cost a round trip per shard for every planned query.
+//   ANALYZE on the coordinator gathers local statistics for the foreign partitions instead,
+//   sampling on the remote side (analyze_sampling 'auto', #POSTGRES-FDW-OPTIONS-COST-ESTIMATION).
+// - extensions: left unset; only built-in operators and functions are shipped, which is what
+//   the declared column types need. A shard using an extension's types would list it here.
+const shardServerTuning: Record<string, string> = {
+  async_capable: "true",
+  fetch_size: "10000",
+  batch_size: "1000",
+  use_remote_estimate: "false",
+  analyze_sampling: "auto",
+};
+
+/** Settings of a coordinator database: joins and aggregates per partition, pushed to shards. */
+// https://www.postgresql.org/docs/17/runtime-config-query.html#GUC-ENABLE-PARTITIONWISE-JOIN
+export const coordinatorSettings: Record<string, string> = {
+  enable_partitionwise_join: "on",
+  enable_partitionwise_aggregate: "on",
+};
+
+/** Phase 2 on a shard node's database: each shard table with its bounds check, marked, owned. */
+export function planShardTables(
+  t: Topology,
+  node: string,
+  db: string,
+  have: ObservedDatabaseContent,
+): Result {
+  const steps: Step[] = [];
+  const problems: Problem[] = [];
+  const owner = ownerOf(t, node, db);
+  const newSchemas = new Set<string>();
+  for (const s of t.sharded.filter(buildable)) {
+    for (const sh of s.shards) {
+      if (sh.node !== node || sh.database !== db || sh.local) continue;
+      const schema = s.table.schema;
+      const found = have.relations.get(`${schema}.${sh.name}`);
+      if (found) {
+        if (!isManaged(found.comment) || found.kind !== "r")
+          problems.push({
+            node,
+            message: `sharded.${s.name}: ${schema}.${sh.name} exists in ${node}/${db} and was not made by dbmesh as a shard table`,
+            hint: "rename or drop it so apply can create the shard table",
+          });
+        continue;
+      }
+      const sql: string[] = [];
+      if (!have.schemas.has(schema) && !newSchemas.has(schema) && owner) {
+        newSchemas.add(schema);
+        sql.push(createSchema(schema, owner));
+      }
+      const check = shardCheck(s.key, sh.bounds, s.placement);
+      sql.push(
+        createShardTable(schema, sh.name, s.source.columns, s.source.constraints, check),
+        commentOn("TABLE", schema, sh.name),
+      );
+      if (owner) sql.push(alterOwner("TABLE", schema, sh.name, owner));
+      steps.push({
+        node,
+        database: db,
+        phase: 2,
+        summary: `create shard table ${schema}.${sh.name} of ${s.name}${check ? ` (CHECK ${check})` : " (hash: no CHECK, the coordinator routes)"}`,
+        sql,
+        transaction: true,
+        shapesTables: true,
+      });
+    }
+  }
+  return { steps, problems };
+}
+
+/**
+ * Phase 2 on a coordinator database: a foreign server and user mapping per shard node, the
+ * partition-wise settings, then per table its sequence, partitioned parent and partitions.
+ * Creating a foreign partition reads nothing remote, so this does not wait for the shards.
+ */
+export function planCoordinator(
+  t: Topology,
+  node: string,
+  db: string,
+  have: ObservedDatabaseContent,
+  observed: ObservedSharding | undefined,
+): Result {
+  const steps: Step[] = [];
+  const problems: Problem[] = [];
+  if (!isShardingCoordinator(t, node, db)) return { steps, problems };
+  const owner = ownerOf(t, node, db);
+  if (!owner) return { steps, problems };
+  const step = (summary: string, sql: string[], secret = false) =>
+    steps.push({ node, database: db, phase: 2, summary, sql, transaction: true, secret });
+
+  for (const [name, end] of shardServers(t, node, db)) {
+    const to = t.nodes.get(end.node);
+    const options = {
+      host: to?.host ?? "127.0.0.1",
+      port: String(to?.port ?? 5432),
+      dbname: end.database,
+      ...shardServerTuning,
+    };
+    const server = have.servers.get(name);
+    if (!server) {
+      step(`create postgres_fdw server ${name} → ${end.node}/${end.database} for shards`, [
+        createServer(name, "postgres_fdw", options),
+        commentOnServer(name),
+        grantServerUsage(name, owner),
+      ]);
+    } else if (server.fdw !== "postgres_fdw") {
+      problems.push({
+        node,
+        message: `foreign server ${name} in ${node}/${db} uses ${server.fdw}, but the shards on ${end.node} need postgres_fdw`,
+        hint: "drop or rename that server",
+      });
+      continue;
+    } else {
+      const change = alterOptions(server.options, options);
+      if (change) step(`update options of server ${name}`, [alterServer(name, change)]);
+    }
+    const remoteOwner = ownerOf(t, end.node, end.database);
+    const role = remoteOwner ? t.roles.get(remoteOwner) : undefined;
+    if (!remoteOwner || !role) continue;
+    const want = { user: remoteOwner, password: secretValue(t, role.password) };
+    const current = server?.mappings.get(owner);
+    if (!current)
+      step(
+        `map ${owner} to ${remoteOwner}@${end.node} on ${name}`,
+        [createUserMapping(owner, name, want)],
+        true,
+      );
+    else {
+      const change = alterOptions(current, want);
+      if (change)
+        step(
+          `update mapping of ${owner} on ${name}`,
+          [alterUserMapping(owner, name, change)],
+          true,
+        );
+    }
+  }
+
+  const settings = Object.entries(coordinatorSettings).filter(
+    ([k, v]) => observed?.settings.get(k) !== v,
+  );
+  if (settings.length)
+    step(
+      `set ${settings.map(([k, v]) => `${k}=${v}`).join(", ")} for database ${db}`,
+      settings.map(([k, v]) => setDatabaseOption(db, k, v)),
+    );
+
+  for (const s of t.sharded.filter(buildable)) {
+    if (s.coordinator.node !== node || s.coordinator.database !== db) continue;
+    const { schema, table } = s.table;
+    const parent = have.relations.get(`${schema}.${table}`);
+    if (parent && (parent.kind !== "p" || !isManaged(parent.comment))) {
+      problems.push({
+        node,
+        message: `sharded.${s.name}: ${schema}.${table} exists in ${node}/${db} and is not a partitioned table made by dbmesh`,
+        hint: "rename or drop it (converting an existing table is not yet supported)",
+      });
+      continue;
+    }
+    if (!parent) {
+      const sql: string[] = [];
+      if (!have.schemas.has(schema)) sql.push(createSchema(schema, owner));
+      const seq = s.id?.sequence;
+      if (seq && !observed?.sequences.has(`${schema}.${seq}`))
+        sql.push(
+          createSequence(schema, seq),
+          commentOn("SEQUENCE", schema, seq),
+          alterOwner("SEQUENCE", schema, seq, owner),
+        );
+      sql.push(
+        createParent(
+          schema,
+          table,
+          s.source.columns,
+          s.key,
+          partitionMethod(s.placement),
+          s.id && seq ? { column: s.id.column, sequence: seq } : undefined,
+        ),
+        commentOn("TABLE", schema, table),
+        alterOwner("TABLE", schema, table, owner),
+      );
+      step(
+        `create ${s.name}: partitioned by ${partitionMethod(s.placement).toLowerCase()} (${s.key})${seq ? `, ids from ${seq}` : ""}`,
+        sql,
+      );
+    }
+    for (const sh of s.shards) {
+      const found = have.relations.get(`${schema}.${sh.name}`);
+      if (found) {
+        if (!isManaged(found.comment))
+          problems.push({
+            node,
+            message: `sharded.${s.name}: ${schema}.${sh.name} exists in ${node}/${db} and was not made by dbmesh`,
+            hint: "rename or drop it so apply can create the partition",
+          });
+        continue;
+      }
+      if (sh.local) {
+        step(`create local partition ${schema}.${sh.name} of ${s.name}`, [
+          createLocalPartition(schema, sh.name, table, sh.bounds),
+          commentOn("TABLE", schema, sh.name),
+          alterOwner("TABLE", schema, sh.name, owner),
+        ]);
+      } else {
+        const server = serverFor(t, node, db, sh.node, sh.database);
+        step(
+          `create foreign partition ${schema}.${sh.name} of ${s.name} → ${sh.node}/${sh.database}`,
+          [
+            createForeignPartition(schema, sh.name, table, sh.bounds, server),
+            commentOn("FOREIGN TABLE", schema, sh.name),
+            alterOwner("FOREIGN TABLE", schema, sh.name, owner),
+          ],
+        );
+      }
+    }
+  }
+  return { steps, problems };
+}
