@@ -180,6 +180,20 @@ describe("sharded tables: apply builds them, the coordinator routes rows", () =>
     assert.deepEqual([...all.nodes].sort(), ["lagos", "paris"]);
   });
 
+  test("apply puts back a dropped foreign partition and a reset setting, keeping the shard's rows", async () => {
+    await m.rows(coord, db, "DROP FOREIGN TABLE public.events_p1");
+    await m.rows(coord, db, "ALTER DATABASE library RESET enable_partitionwise_join");
+    const plan = await m.run("plan");
+    assert.equal(plan.code, 1, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /create foreign partition public\.events_p1/);
+    assert.match(plan.stdout, /enable_partitionwise_join=on/);
+    const apply = await m.run("apply");
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    assert.deepEqual(await viaCoordinator("SELECT count(*), sum(event_id) FROM events"), [
+      ["20", "210"],
+    ]);
+  });
+
   test("plan after use still says no changes", async () => {
     const plan = await m.run("plan");
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
