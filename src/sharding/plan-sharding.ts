@@ -275,6 +275,19 @@ export function planCoordinator(
   for (const s of t.sharded.filter(buildable)) {
     if (s.coordinator.node !== node || s.coordinator.database !== db) continue;
     const { schema, table } = s.table;
+    // The parent carries the columns as written; a unique index or foreign key there would
+    // have to cover the foreign partitions, which PostgreSQL refuses.
+    const perShard = s.source.columns.filter((c) =>
+      /\b(primary\s+key|unique|references)\b/i.test(c.type),
+    );
+    if (perShard.length) {
+      problems.push({
+        node,
+        message: `sharded.${s.name}: column ${perShard.map((c) => c.name).join(", ")} has PRIMARY KEY, UNIQUE or REFERENCES, which a partitioned table with foreign partitions cannot enforce`,
+        hint: "write it as a table constraint in columns: (e.g. PRIMARY KEY (id)): each shard enforces it for its rows",
+      });
+      continue;
+    }
     const parent = have.relations.get(`${schema}.${table}`);
     if (parent && (parent.kind !== "p" || !isManaged(parent.comment))) {
       problems.push({
@@ -324,7 +337,7 @@ export function planCoordinator(
       }
       if (sh.local) {
         step(`create local partition ${schema}.${sh.name} of ${s.name}`, [
-          createLocalPartition(schema, sh.name, table, sh.bounds),
+          createLocalPartition(schema, sh.name, table, sh.bounds, s.source.constraints),
           commentOn("TABLE", schema, sh.name),
           alterOwner("TABLE", schema, sh.name, owner),
         ]);

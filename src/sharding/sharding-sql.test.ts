@@ -71,7 +71,7 @@ sharded:
   booksample:
     coordinator: c/library
     key: location
-    columns: "id bigint, location text"
+    columns: "id bigint, location text, PRIMARY KEY (id)"
     list: { paris: a, here: c }
     id: { column: id }
   books: { coordinator: c/library, reference: true, table: public.books }
@@ -110,5 +110,29 @@ describe("planning sharded tables on empty databases", () => {
       unsupportedSharding(t)[0]?.message ?? "",
       /books: reference tables are not yet supported/,
     );
+    // Table constraints go to every shard, the coordinator's local one included.
+    const local = c.steps.find((s) => s.summary.startsWith("create local partition"));
+    assert.match(
+      local?.sql.join("\n") ?? "",
+      /PARTITION OF "public"\."booksample" \(PRIMARY KEY \(id\)\) FOR VALUES IN \('here'\)/,
+    );
+    assert.match(
+      shard.steps[0]?.sql.join("\n") ?? "",
+      /PRIMARY KEY \(id\), CONSTRAINT "booksample_paris_bounds"/,
+    );
+  });
+
+  test("a column constraint that a partitioned parent cannot hold is a problem, not a failed step", () => {
+    process.env.DBMESH_SHARDING_TEST_PW = "pw";
+    const t = parseTopology(
+      "/mesh/dbmesh.yaml",
+      mesh.replace(
+        '"id bigint, location text, PRIMARY KEY (id)"',
+        '"id bigint primary key, location text"',
+      ),
+    );
+    const c = planCoordinator(t, "c", "library", empty, undefined);
+    assert.ok(!c.steps.some((s) => s.summary.startsWith("create booksample")));
+    assert.match(c.problems[0]?.message ?? "", /column id has PRIMARY KEY/);
   });
 });

@@ -110,13 +110,16 @@ export function partitionBound(bounds: ShardBounds): string {
   }
 }
 
+/** A shard on the coordinator: a plain partition with the table constraints the shards have. */
 export function createLocalPartition(
   schema: string,
   name: string,
   parent: string,
   bounds: ShardBounds,
+  constraints: readonly string[] = [],
 ): string {
-  return `CREATE TABLE ${qualified(schema, name)} PARTITION OF ${qualified(schema, parent)} ${partitionBound(bounds)}`;
+  const own = constraints.length ? ` (${constraints.join(", ")})` : "";
+  return `CREATE TABLE ${qualified(schema, name)} PARTITION OF ${qualified(schema, parent)}${own} ${partitionBound(bounds)}`;
 }
 
 export function createForeignPartition(
