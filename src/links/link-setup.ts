@@ -1,18 +1,14 @@
 import type { Problem, Step } from "../pgadmin/index.js";
 import {
-  alterOptions,
-  alterServer,
-  alterUserMapping,
-  commentOnServer,
   createSchema,
-  createServer,
-  createUserMapping,
   dropUserMapping,
   grantSchemaUsage,
   grantServerUsage,
   holds,
   ident,
+  mappingChange,
   type ObservedDatabaseContent,
+  serverChanges,
 } from "../pgadmin/index.js";
 import { type MeshLink, secretValue, type Topology } from "../topology/index.js";
 import { serverOptions, wrapperOf } from "./server-options.js";
@@ -40,22 +36,22 @@ export function planLinkSetup(
   const where = `${link.from.node}/${link.from.database}`;
   const options = serverOptions(t, link);
   const server = have.servers.get(link.server);
-  if (!server) {
-    step(`create ${link.via} server ${link.server} → ${link.to.node}/${link.to.database}`, [
-      createServer(link.server, wrapperOf(link), options),
-      commentOnServer(link.server),
-    ]);
-  } else if (server.fdw !== wrapperOf(link)) {
+  const { change, otherFdw } = serverChanges(
+    server,
+    link.server,
+    wrapperOf(link),
+    options,
+    `create ${link.via} server ${link.server} → ${link.to.node}/${link.to.database}`,
+  );
+  if (otherFdw) {
     problems.push({
       node,
-      message: `foreign server ${link.server} in ${where} uses ${server.fdw}, but links[${link.index}] needs ${wrapperOf(link)}`,
+      message: `foreign server ${link.server} in ${where} uses ${otherFdw}, but links[${link.index}] needs ${wrapperOf(link)}`,
       hint: `drop that server, or set name: on the link to use another server name`,
     });
     return { steps, problems };
-  } else {
-    const change = alterOptions(server.options, options);
-    if (change) step(`update options of server ${link.server}`, [alterServer(link.server, change)]);
   }
+  if (change) step(change.summary, change.sql);
 
   const mapped = new Set<string>();
   for (const m of link.as) {
@@ -63,22 +59,14 @@ export function planLinkSetup(
     const remote = t.roles.get(m.remote);
     if (!remote) continue;
     const want = { user: m.remote, password: secretValue(t, remote.password) };
-    const current = server?.mappings.get(m.local);
-    if (!current) {
-      step(
-        `map ${m.local} to ${m.remote}@${link.to.node} on ${link.server}`,
-        [createUserMapping(m.local, link.server, want)],
-        true,
-      );
-    } else {
-      const change = alterOptions(current, want);
-      if (change)
-        step(
-          `update mapping of ${m.local} on ${link.server}`,
-          [alterUserMapping(m.local, link.server, change)],
-          true,
-        );
-    }
+    const mapping = mappingChange(
+      server,
+      link.server,
+      m.local,
+      want,
+      `${m.remote}@${link.to.node}`,
+    );
+    if (mapping) step(mapping.summary, mapping.sql, mapping.secret);
     if (!server || !(server.owner === m.local || server.usage.includes(m.local))) {
       step(`grant usage on server ${link.server} to ${m.local}`, [
         grantServerUsage(link.server, m.local),

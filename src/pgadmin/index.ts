@@ -6,6 +6,7 @@ export {
   type Session,
 } from "./connections.js";
 export * from "./database-sql.js";
+export { mappingChange, type PlannedSql, serverChanges } from "./fdw-plan.js";
 export * from "./fdw-sql.js";
 export * from "./introspect.js";
 export { isManaged, managedMarker, seedsSetting } from "./marker.js";

@@ -1,14 +1,10 @@
 import type { ObservedDatabaseContent, Problem, Step } from "../pgadmin/index.js";
 import {
-  alterOptions,
-  alterServer,
-  alterUserMapping,
-  commentOnServer,
   createSchema,
-  createServer,
-  createUserMapping,
   grantServerUsage,
   isManaged,
+  mappingChange,
+  serverChanges,
 } from "../pgadmin/index.js";
 import {
   type DistributedTable,
@@ -224,43 +220,29 @@ export function planCoordinator(
       ...shardServerTuning,
     };
     const server = have.servers.get(name);
-    if (!server) {
-      step(`create postgres_fdw server ${name} → ${end.node}/${end.database} for shards`, [
-        createServer(name, "postgres_fdw", options),
-        commentOnServer(name),
-        grantServerUsage(name, owner),
-      ]);
-    } else if (server.fdw !== "postgres_fdw") {
+    const { change, otherFdw } = serverChanges(
+      server,
+      name,
+      "postgres_fdw",
+      options,
+      `create postgres_fdw server ${name} → ${end.node}/${end.database} for shards`,
+      [grantServerUsage(name, owner)],
+    );
+    if (otherFdw) {
       problems.push({
         node,
-        message: `foreign server ${name} in ${node}/${db} uses ${server.fdw}, but the shards on ${end.node} need postgres_fdw`,
+        message: `foreign server ${name} in ${node}/${db} uses ${otherFdw}, but the shards on ${end.node} need postgres_fdw`,
         hint: "drop or rename that server",
       });
       continue;
-    } else {
-      const change = alterOptions(server.options, options);
-      if (change) step(`update options of server ${name}`, [alterServer(name, change)]);
     }
+    if (change) step(change.summary, change.sql);
     const remoteOwner = ownerOf(t, end.node, end.database);
     const role = remoteOwner ? t.roles.get(remoteOwner) : undefined;
     if (!remoteOwner || !role) continue;
     const want = { user: remoteOwner, password: secretValue(t, role.password) };
-    const current = server?.mappings.get(owner);
-    if (!current)
-      step(
-        `map ${owner} to ${remoteOwner}@${end.node} on ${name}`,
-        [createUserMapping(owner, name, want)],
-        true,
-      );
-    else {
-      const change = alterOptions(current, want);
-      if (change)
-        step(
-          `update mapping of ${owner} on ${name}`,
-          [alterUserMapping(owner, name, change)],
-          true,
-        );
-    }
+    const mapping = mappingChange(server, name, owner, want, `${remoteOwner}@${end.node}`);
+    if (mapping) step(mapping.summary, mapping.sql, mapping.secret);
   }
 
   const settings = Object.entries(coordinatorSettings).filter(
