@@ -7,8 +7,11 @@ import {
   serverChanges,
 } from "../pgadmin/index.js";
 import {
+  type ColumnDef,
   type DistributedTable,
   type MeshShardedTable,
+  type Shard,
+  type ShardPlacement,
   secretValue,
   type Topology,
 } from "../topology/index.js";
@@ -16,12 +19,16 @@ import type { ObservedSharding } from "./observe-sharding.js";
 import {
   alterOwner,
   commentOn,
+  createFollowRoute,
   createForeignPartition,
   createLocalPartition,
   createParent,
   createSequence,
   createShardTable,
+  type FollowRoute,
   partitionMethod,
+  routedName,
+  routeTriggerName,
   setDatabaseOption,
   shardCheck,
 } from "./sharding-sql.js";
@@ -35,15 +42,96 @@ function buildable(s: MeshShardedTable): s is Buildable {
   return s.kind === "distributed" && s.source.kind === "columns";
 }
 
+/**
+ * What apply builds for one sharded table, whatever its kind: the partitioned table (its
+ * name and columns), its shards, and for a following table the view and trigger in front.
+ */
+interface Shaped {
+  readonly s: MeshShardedTable;
+  readonly partitioned: string;
+  readonly columns: readonly ColumnDef[];
+  readonly constraints: readonly string[];
+  readonly key: string;
+  readonly placement: ShardPlacement;
+  readonly shards: readonly Shard[];
+  readonly sequence: string | undefined;
+  readonly idColumn: string | undefined;
+  readonly route: FollowRoute | undefined;
+}
+
+/**
+ * A following table apply builds: columns declared, parent a distributed table with declared
+ * columns placed by list or range (hash shards have no CHECK on the shard nodes, and nothing
+ * here needs them yet).
+ */
+function followParent(t: Topology, s: MeshShardedTable): Buildable | undefined {
+  if (s.kind !== "follows" || s.source.kind !== "columns") return undefined;
+  const p = t.sharded.find((x) => x.name === s.follows);
+  return p && buildable(p) && p.placement.kind !== "hash" ? p : undefined;
+}
+
+function shape(t: Topology, s: MeshShardedTable): Shaped | undefined {
+  if (buildable(s))
+    return {
+      s,
+      partitioned: s.table.table,
+      columns: s.source.columns,
+      constraints: s.source.constraints,
+      key: s.key,
+      placement: s.placement,
+      shards: s.shards,
+      sequence: s.id?.sequence,
+      idColumn: s.id?.column,
+      route: undefined,
+    };
+  const p = followParent(t, s);
+  if (!p || s.kind !== "follows" || s.source.kind !== "columns") return undefined;
+  // The parent's key, denormalized: declared by the user or added with the parent's type.
+  const keyType = p.source.columns.find((c) => c.name === p.key)?.type ?? "text";
+  const columns = s.source.columns.some((c) => c.name === s.key)
+    ? s.source.columns
+    : [
+        ...s.source.columns,
+        { name: s.key, type: keyType.replace(/\bprimary\s+key\b|\bunique\b/gi, "").trim() },
+      ];
+  const sequence = s.id?.sequence;
+  return {
+    s,
+    partitioned: routedName(s.table.table),
+    columns,
+    constraints: s.source.constraints,
+    key: s.key,
+    placement: s.placement,
+    shards: s.shards,
+    sequence,
+    idColumn: s.id?.column,
+    route: {
+      schema: s.table.schema,
+      view: s.table.table,
+      routed: routedName(s.table.table),
+      through: s.through,
+      parentSchema: p.table.schema,
+      parent: p.table.table,
+      references: s.references,
+      key: s.key,
+      idDefault: s.id && sequence ? { column: s.id.column, sequence } : undefined,
+    },
+  };
+}
+
+function shapes(t: Topology): Shaped[] {
+  return t.sharded.map((s) => shape(t, s)).filter((x): x is Shaped => x !== undefined);
+}
+
 /** Sharded tables apply cannot build yet: one problem each, on the coordinator's node. */
 export function unsupportedSharding(t: Topology): Problem[] {
   return t.sharded
-    .filter((s) => !buildable(s))
+    .filter((s) => !shape(t, s))
     .map((s) => ({
       node: s.coordinator.node,
       message: `sharded.${s.name}: ${
         s.kind === "follows"
-          ? "following tables"
+          ? "following tables other than with columns: after a list- or range-placed table"
           : s.kind === "reference"
             ? "reference tables"
             : "columns from an existing table (table:)"
@@ -56,16 +144,13 @@ const key = (node: string, db: string) => `${node}/${db}`;
 
 /** Whether this database is the coordinator of a table apply builds. */
 export function isShardingCoordinator(t: Topology, node: string, db: string): boolean {
-  return t.sharded.some(
-    (s) => buildable(s) && s.coordinator.node === node && s.coordinator.database === db,
-  );
+  return shapes(t).some(({ s }) => s.coordinator.node === node && s.coordinator.database === db);
 }
 
 /** Extensions a database needs for its sharded tables: postgres_fdw on a coordinator with remote shards. */
 export function shardingExtensions(t: Topology, node: string, db: string): string[] {
-  const remote = t.sharded.some(
-    (s) =>
-      buildable(s) &&
+  const remote = shapes(t).some(
+    ({ s }) =>
       s.coordinator.node === node &&
       s.coordinator.database === db &&
       s.shards.some((sh) => !sh.local),
@@ -76,7 +161,7 @@ export function shardingExtensions(t: Topology, node: string, db: string): strin
 /** Schemas whose relations apply must read, per "node/db": each table's schema on every end. */
 export function shardingSchemas(t: Topology): [string, string][] {
   const out: [string, string][] = [];
-  for (const s of t.sharded.filter(buildable)) {
+  for (const { s } of shapes(t)) {
     out.push([key(s.coordinator.node, s.coordinator.database), s.table.schema]);
     for (const sh of s.shards) out.push([key(sh.node, sh.database), s.table.schema]);
   }
@@ -90,7 +175,7 @@ export function shardServers(
   db: string,
 ): Map<string, { node: string; database: string }> {
   const ends = new Map<string, { node: string; database: string }>();
-  for (const s of t.sharded.filter(buildable)) {
+  for (const { s } of shapes(t)) {
     if (s.coordinator.node !== node || s.coordinator.database !== db) continue;
     for (const sh of s.shards)
       if (!sh.local) ends.set(key(sh.node, sh.database), { node: sh.node, database: sh.database });
@@ -152,7 +237,8 @@ export function planShardTables(
   const problems: Problem[] = [];
   const owner = ownerOf(t, node, db);
   const newSchemas = new Set<string>();
-  for (const s of t.sharded.filter(buildable)) {
+  for (const x of shapes(t)) {
+    const { s } = x;
     for (const sh of s.shards) {
       if (sh.node !== node || sh.database !== db || sh.local) continue;
       const schema = s.table.schema;
@@ -171,9 +257,9 @@ export function planShardTables(
         newSchemas.add(schema);
         sql.push(createSchema(schema, owner));
       }
-      const check = shardCheck(s.key, sh.bounds, s.placement);
+      const check = shardCheck(x.key, sh.bounds, x.placement);
       sql.push(
-        createShardTable(schema, sh.name, s.source.columns, s.source.constraints, check),
+        createShardTable(schema, sh.name, x.columns, x.constraints, check),
         commentOn("TABLE", schema, sh.name),
       );
       if (owner) sql.push(alterOwner("TABLE", schema, sh.name, owner));
@@ -254,14 +340,14 @@ export function planCoordinator(
       settings.map(([k, v]) => setDatabaseOption(db, k, v)),
     );
 
-  for (const s of t.sharded.filter(buildable)) {
+  for (const x of shapes(t)) {
+    const { s } = x;
     if (s.coordinator.node !== node || s.coordinator.database !== db) continue;
-    const { schema, table } = s.table;
+    const schema = s.table.schema;
+    const table = x.partitioned;
     // The parent carries the columns as written; a unique index or foreign key there would
     // have to cover the foreign partitions, which PostgreSQL refuses.
-    const perShard = s.source.columns.filter((c) =>
-      /\b(primary\s+key|unique|references)\b/i.test(c.type),
-    );
+    const perShard = x.columns.filter((c) => /\b(primary\s+key|unique|references)\b/i.test(c.type));
     if (perShard.length) {
       problems.push({
         node,
@@ -282,7 +368,7 @@ export function planCoordinator(
     if (!parent) {
       const sql: string[] = [];
       if (!have.schemas.has(schema)) sql.push(createSchema(schema, owner));
-      const seq = s.id?.sequence;
+      const seq = x.sequence;
       if (seq && !observed?.sequences.has(`${schema}.${seq}`))
         sql.push(
           createSequence(schema, seq),
@@ -293,16 +379,16 @@ export function planCoordinator(
         createParent(
           schema,
           table,
-          s.source.columns,
-          s.key,
-          partitionMethod(s.placement),
-          s.id && seq ? { column: s.id.column, sequence: seq } : undefined,
+          x.columns,
+          x.key,
+          partitionMethod(x.placement),
+          x.idColumn && seq ? { column: x.idColumn, sequence: seq } : undefined,
         ),
         commentOn("TABLE", schema, table),
         alterOwner("TABLE", schema, table, owner),
       );
       step(
-        `create ${s.name}: partitioned by ${partitionMethod(s.placement).toLowerCase()} (${s.key})${seq ? `, ids from ${seq}` : ""}`,
+        `create ${x.route ? `${schema}.${table} for ` : ""}${s.name}: partitioned by ${partitionMethod(x.placement).toLowerCase()} (${x.key})${seq ? `, ids from ${seq}` : ""}`,
         sql,
       );
     }
@@ -319,7 +405,7 @@ export function planCoordinator(
       }
       if (sh.local) {
         step(`create local partition ${schema}.${sh.name} of ${s.name}`, [
-          createLocalPartition(schema, sh.name, table, sh.bounds, s.source.constraints),
+          createLocalPartition(schema, sh.name, table, sh.bounds, x.constraints),
           commentOn("TABLE", schema, sh.name),
           alterOwner("TABLE", schema, sh.name, owner),
         ]);
@@ -335,6 +421,49 @@ export function planCoordinator(
         );
       }
     }
+    if (x.route) planRoute(x.route, x.columns, have, observed, owner, step, problems, node, s.name);
   }
   return { steps, problems };
+}
+
+/** The view in front of a following table's partitioned table and its INSTEAD OF INSERT trigger. */
+function planRoute(
+  r: FollowRoute,
+  columns: readonly ColumnDef[],
+  have: ObservedDatabaseContent,
+  observed: ObservedSharding | undefined,
+  owner: string,
+  step: (summary: string, sql: string[]) => void,
+  problems: Problem[],
+  node: string,
+  name: string,
+): void {
+  const view = have.relations.get(`${r.schema}.${r.view}`);
+  if (view && (view.kind !== "v" || !isManaged(view.comment))) {
+    problems.push({
+      node,
+      message: `sharded.${name}: ${r.schema}.${r.view} exists and is not the view dbmesh puts in front of ${r.schema}.${r.routed}`,
+      hint: "rename or drop it (converting an existing table is not yet supported)",
+    });
+    return;
+  }
+  const trigger = `${r.schema}.${r.view}.${routeTriggerName(r.view)}`;
+  if (view && observed?.triggers.has(trigger)) return;
+  const sql = createFollowRoute(
+    r,
+    columns.map((c) => c.name),
+    owner,
+  );
+  if (view) {
+    // The view is there but its trigger is not: put the function and trigger back.
+    step(
+      `create trigger ${routeTriggerName(r.view)} routing inserts into ${name} by ${r.through}`,
+      sql.slice(1, 5),
+    );
+    return;
+  }
+  step(
+    `create view ${r.schema}.${r.view} over ${r.routed}, inserts routed by ${r.through} → ${r.parent}.${r.key}`,
+    [...sql, commentOn("VIEW", r.schema, r.view), alterOwner("VIEW", r.schema, r.view, owner)],
+  );
 }

@@ -137,7 +137,7 @@ export function createSequence(schema: string, name: string): string {
 }
 
 export function alterOwner(
-  kind: "TABLE" | "FOREIGN TABLE" | "SEQUENCE",
+  kind: "TABLE" | "FOREIGN TABLE" | "SEQUENCE" | "VIEW",
   schema: string,
   name: string,
   owner: string,
@@ -146,7 +146,7 @@ export function alterOwner(
 }
 
 export function commentOn(
-  kind: "TABLE" | "FOREIGN TABLE" | "SEQUENCE",
+  kind: "TABLE" | "FOREIGN TABLE" | "SEQUENCE" | "VIEW",
   schema: string,
   name: string,
 ): string {
@@ -155,4 +155,92 @@ export function commentOn(
 
 export function setDatabaseOption(database: string, setting: string, value: string): string {
   return `ALTER DATABASE ${ident(database)} SET ${ident(setting)} = ${literal(value)}`;
+}
+
+/** The partitioned table behind a following table's view. */
+export function routedName(table: string): string {
+  return `${table}_routed`;
+}
+
+/** The INSTEAD OF INSERT trigger of a following table's view, and its function. */
+export function routeTriggerName(table: string): string {
+  return `${table}_route`;
+}
+
+export interface FollowRoute {
+  readonly schema: string;
+  /** The user-facing view. */
+  readonly view: string;
+  /** The partitioned table it shows. */
+  readonly routed: string;
+  /** This table's column holding the referenced row's id. */
+  readonly through: string;
+  /** The parent (user-facing) table, its id column and its key column. */
+  readonly parentSchema: string;
+  readonly parent: string;
+  readonly references: string;
+  readonly key: string;
+  /** The id column's default, set on the view too so the trigger sees it in NEW. */
+  readonly idDefault: { column: string; sequence: string } | undefined;
+}
+
+/**
+ * A following table's rows must reach the shard of the row they reference, but the user
+ * inserts only `through` (the tutorial's `lend` gives `booksample_id`, not `location`). The
+ * partitioned table is partitioned by the parent's key, carried here as a denormalized column;
+ * something must fill it before routing. A BEFORE INSERT trigger on the partitioned table
+ * cannot: PostgreSQL picks the partition from the row as given (a row without its key has no
+ * partition and fails right there), then runs that partition's BEFORE ROW triggers, and one
+ * that changes the key so the row belongs elsewhere fails ("moving row to another partition
+ * during a BEFORE FOR EACH ROW trigger is not supported"). So the user-facing name is a
+ * simple view over the partitioned table: SELECT, UPDATE and DELETE stay auto-updatable (and
+ * the planner prunes and pushes down through it), and an INSTEAD OF INSERT trigger looks the
+ * key up in the parent, fills it and inserts into the partitioned table, where normal routing
+ * applies. It returns NEW so INSERT … RETURNING and the row count work.
+ */
+export function createFollowRoute(
+  r: FollowRoute,
+  columns: readonly string[],
+  owner: string,
+): string[] {
+  const view = qualified(r.schema, r.view);
+  const routed = qualified(r.schema, r.routed);
+  const fn = qualified(r.schema, routeTriggerName(r.view));
+  const parent = qualified(r.parentSchema, r.parent);
+  const key = ident(r.key);
+  const through = ident(r.through);
+  const missing = `${r.view}: ${r.through} % has no row in ${r.parent} (${r.references} = %)`;
+  const cols = columns.map(ident).join(", ");
+  const vals = columns.map((c) => `NEW.${ident(c)}`).join(", ");
+  const body = `
+DECLARE
+  k ${parent}.${key}%TYPE;
+BEGIN
+  SELECT p.${key} INTO k FROM ${parent} p WHERE p.${ident(r.references)} = NEW.${through};
+  IF NOT FOUND THEN
+    RAISE EXCEPTION ${literal(missing)}, NEW.${through}, NEW.${through}
+      USING ERRCODE = '23503', TABLE = ${literal(r.view)}, COLUMN = ${literal(r.through)};
+  END IF;
+  NEW.${key} := k;
+  INSERT INTO ${routed} (${cols}) VALUES (${vals});
+  RETURN NEW;
+END`;
+  const sql = [
+    `CREATE VIEW ${view} AS SELECT ${cols} FROM ${routed}`,
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS ${dollar(body)}`,
+    `COMMENT ON FUNCTION ${fn}() IS ${literal(managedMarker)}`,
+    `ALTER FUNCTION ${fn}() OWNER TO ${ident(owner)}`,
+    `CREATE TRIGGER ${ident(routeTriggerName(r.view))} INSTEAD OF INSERT ON ${view} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+  ];
+  if (r.idDefault)
+    sql.push(
+      `ALTER VIEW ${view} ALTER COLUMN ${ident(r.idDefault.column)} SET DEFAULT nextval(${literal(qualified(r.schema, r.idDefault.sequence))}::regclass)`,
+    );
+  return sql;
+}
+
+function dollar(body: string): string {
+  let tag = "$route$";
+  while (body.includes(tag)) tag = `$route${tag.length}$`;
+  return `${tag}${body}${tag}`;
 }

@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type MeshFixture, meshFixture } from "../testing/index.js";
+
+// Workflow 7 of the design, following tables: `lend` follows `booksample` through
+// `booksample_id`. Users insert lend rows with only booksample_id through the coordinator;
+// each lands on the shard node of the booksample it references.
+
+const yaml = ([coord, paris, lagos]: readonly number[]) => `version: 1
+nodes:
+  coord: { port: ${coord} }
+  paris: { port: ${paris} }
+  lagos: { port: ${lagos} }
+roles:
+  lib: { password: env:LIB_PASSWORD, nodes: [coord, paris, lagos], from: [127.0.0.1] }
+databases:
+  library: { node: coord, owner: lib }
+  library_paris: { node: paris, name: library, owner: lib }
+  library_lagos: { node: lagos, name: library, owner: lib }
+sharded:
+  booksample:
+    coordinator: coord/library
+    key: location
+    columns: "id bigint, state text, lendable boolean, location text, book_id bigint"
+    list: { paris: paris, lagos: lagos }
+    id: { column: id }
+  lend:
+    follows: booksample
+    through: booksample_id
+    columns: "student_id bigint, booksample_id bigint, at timestamptz default now(), returned_at timestamptz"
+`;
+
+describe("following tables: lend rows go to the shard of their booksample", () => {
+  let m: MeshFixture;
+  let coord: number;
+  let paris: number;
+  let lagos: number;
+  const db = "library";
+  const viaCoordinator = (sql: string) => m.rows(coord, db, sql, "lib");
+
+  before(async () => {
+    m = await meshFixture({
+      name: "sharding-follows",
+      ports: 3,
+      yaml,
+      env: { LIB_PASSWORD: "lib 'follow' secret" },
+    });
+    [coord, paris, lagos] = m.ports as [number, number, number];
+    const up = await m.run("up");
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+  });
+  after(async () => {
+    await m?.destroy();
+  });
+
+  test("plan after apply says no changes", async () => {
+    const plan = await m.run("plan");
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.doesNotMatch(plan.stdout + plan.stderr, /not yet supported/);
+  });
+
+  test("lend rows inserted with only booksample_id land on their booksample's node", async () => {
+    await viaCoordinator(
+      `INSERT INTO booksample (state, lendable, location, book_id) VALUES
+         ('new', true, 'paris', 1), ('used', true, 'lagos', 2), ('new', true, 'lagos', 3)`,
+    );
+    // ids 1 (paris), 2 (lagos), 3 (lagos)
+    await viaCoordinator("INSERT INTO lend (student_id, booksample_id) VALUES (10, 1), (11, 2)");
+    const returned = await viaCoordinator(
+      "INSERT INTO lend (student_id, booksample_id) VALUES (12, 3) RETURNING student_id, booksample_id, location",
+    );
+    assert.deepEqual(returned, [["12", "3", "lagos"]]);
+    const at = (port: number, table: string) =>
+      m.rows(
+        port,
+        db,
+        `SELECT student_id, booksample_id, location FROM public.${table} ORDER BY student_id`,
+      );
+    assert.deepEqual(await at(paris, "lend_paris"), [["10", "1", "paris"]]);
+    assert.deepEqual(await at(lagos, "lend_lagos"), [
+      ["11", "2", "lagos"],
+      ["12", "3", "lagos"],
+    ]);
+  });
+
+  test("a lend whose booksample does not exist fails like a foreign key, naming the id", async () => {
+    await assert.rejects(
+      viaCoordinator("INSERT INTO lend (student_id, booksample_id) VALUES (13, 999)"),
+      (e: { code?: string; message?: string }) => {
+        assert.equal(e.code, "23503");
+        assert.match(e.message ?? "", /booksample_id 999 has no row in booksample/);
+        return true;
+      },
+    );
+    assert.deepEqual(await viaCoordinator("SELECT count(*) FROM lend"), [["3"]]);
+  });
+
+  test("a join of lend and booksample on the coordinator gives the expected rows", async () => {
+    assert.deepEqual(
+      await viaCoordinator(
+        `SELECT l.student_id, b.book_id, b.location
+           FROM lend l JOIN booksample b ON b.id = l.booksample_id AND b.location = l.location
+          ORDER BY l.student_id`,
+      ),
+      [
+        ["10", "1", "paris"],
+        ["11", "2", "lagos"],
+        ["12", "3", "lagos"],
+      ],
+    );
+    // Updates and deletes go through the view.
+    await viaCoordinator("UPDATE lend SET returned_at = now() WHERE student_id = 11");
+    assert.deepEqual(
+      await m.rows(
+        lagos,
+        db,
+        "SELECT student_id FROM public.lend_lagos WHERE returned_at IS NOT NULL",
+      ),
+      [["11"]],
+    );
+  });
+
+  test("apply is idempotent: plan after use still says no changes", async () => {
+    const apply = await m.run("apply");
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    const plan = await m.run("plan");
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+});
