@@ -120,6 +120,20 @@ describe("following tables: lend rows go to the shard of their booksample", () =
     );
   });
 
+  test("apply puts back a dropped routing trigger", async () => {
+    await m.rows(coord, db, "DROP TRIGGER lend_route ON public.lend");
+    const plan = await m.run("plan");
+    assert.equal(plan.code, 1, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /create trigger lend_route/);
+    const apply = await m.run("apply");
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    await viaCoordinator("INSERT INTO lend (student_id, booksample_id) VALUES (14, 1)");
+    assert.deepEqual(
+      await m.rows(paris, db, "SELECT student_id FROM public.lend_paris ORDER BY 1"),
+      [["10"], ["14"]],
+    );
+  });
+
   test("apply is idempotent: plan after use still says no changes", async () => {
     const apply = await m.run("apply");
     assert.equal(apply.code, 0, apply.stdout + apply.stderr);
