@@ -12,6 +12,7 @@ import { effectiveTopology, localNode, meshAccess } from "../mesh.js";
 import type { Output } from "../output.js";
 import { formatTable } from "../table.js";
 import { haDemo } from "./demo-ha.js";
+import { libraryDemo } from "./demo-library.js";
 import { bringUp } from "./up-down.js";
 
 const scottFile = fileURLToPath(new URL("../../../../examples/scott/dbmesh.yaml", import.meta.url));
@@ -65,14 +66,16 @@ const queries: { node: string; role: string; title: string; sql: string }[] = [
   },
 ];
 
-/** `demo [scott|ha]`: the workflows end to end on local servers; both parts by default. */
+/** `demo [scott|ha|library]`: the workflows end to end on local servers; all parts by default. */
 export async function demoCommand(args: Args, out: Output): Promise<number> {
   const which = args.positional[0];
-  if (which && which !== "scott" && which !== "ha")
-    throw new UsageError("usage: dbmesh demo [scott|ha] [--keep]");
+  if (which && which !== "scott" && which !== "ha" && which !== "library")
+    throw new UsageError("usage: dbmesh demo [scott|ha|library] [--keep]");
   let code = 0;
-  if (which !== "ha") code = Math.max(code, await scottDemo(args, out));
-  if (which !== "scott" && !args.file) code = Math.max(code, await haDemo(args, out));
+  if (!which || which === "scott") code = Math.max(code, await scottDemo(args, out));
+  if (!args.file && (!which || which === "ha")) code = Math.max(code, await haDemo(args, out));
+  if (!args.file && (!which || which === "library"))
+    code = Math.max(code, await libraryDemo(args, out));
   out.data({ ok: code === 0 });
   return code;
 }
