@@ -56,6 +56,18 @@ async function run(chunks: Buffer[], stream: BackupStream): Promise<void> {
   }
 }
 
+/** The BASE_BACKUP answer for all of FILES, 0/200028 to 0/200120, without WAL. */
+function filesAnswer(opts: { chunk?: number; tablespaces?: [string, string][] } = {}): Buffer[] {
+  return backupAnswer({
+    archive: tarOf(FILES),
+    manifest: buildManifest(FILES, { systemId: SYSTEM_ID }),
+    startLsn: "0/200028",
+    endLsn: "0/200120",
+    sizeKb: 8,
+    ...opts,
+  });
+}
+
 function memorySink() {
   const parts: Buffer[] = [];
   return {
@@ -114,16 +126,7 @@ describe("BackupStream", () => {
   });
 
   it("reports progress at most once per interval", async () => {
-    const archive = tarOf(FILES);
-    const manifest = buildManifest(FILES, { systemId: SYSTEM_ID });
-    const messages = backupAnswer({
-      archive,
-      manifest,
-      startLsn: "0/200028",
-      endLsn: "0/200120",
-      sizeKb: 8,
-      chunk: 512,
-    });
+    const messages = filesAnswer({ chunk: 512 });
     let clock = 0;
     const calls: number[] = [];
     const stream = new BackupStream({
@@ -186,16 +189,7 @@ describe("BackupStream", () => {
   });
 
   it("refuses tablespaces other than the default ones", async () => {
-    const archive = tarOf(FILES);
-    const manifest = buildManifest(FILES, { systemId: SYSTEM_ID });
-    const messages = backupAnswer({
-      archive,
-      manifest,
-      startLsn: "0/200028",
-      endLsn: "0/200120",
-      sizeKb: 8,
-      tablespaces: [["16384", "/srv/fast"]],
-    });
+    const messages = filesAnswer({ tablespaces: [["16384", "/srv/fast"]] });
     const stream = new BackupStream({ node: "primary", archive: memorySink() });
     await assert.rejects(run([Buffer.concat(messages)], stream), (e: unknown) => {
       assert.ok(e instanceof ReplicationError);
@@ -206,15 +200,7 @@ describe("BackupStream", () => {
   });
 
   it("notices an answer that ends before the copy is complete", async () => {
-    const archive = tarOf(FILES);
-    const manifest = buildManifest(FILES, { systemId: SYSTEM_ID });
-    const messages = backupAnswer({
-      archive,
-      manifest,
-      startLsn: "0/200028",
-      endLsn: "0/200120",
-      sizeKb: 8,
-    });
+    const messages = filesAnswer();
     const stream = new BackupStream({ node: "primary", archive: memorySink() });
     await run([Buffer.concat(messages.slice(0, -6))], stream);
     assert.throws(() => stream.result(), /ended before the copy was complete/);
