@@ -3,19 +3,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import {
-  BackendCode,
-  FrameParser,
-  readAuthentication,
-  readDataRow,
-  ScramClient,
-  serialize,
-} from "../protocol/index.js";
+import { serialize } from "../protocol/index.js";
 import { exampleFixture, freePort, type MeshFixture } from "../testing/index.js";
 import { loadTopology, type Topology, withCurrentPrimaries } from "../topology/index.js";
 import { classifierRouting } from "./classifier-routing.js";
 import { Router } from "./router.js";
 import { routerConfig } from "./router-config.js";
+import { WireClient } from "./wire-client.test-helper.js";
 
 // The router with its classifier on a primary with two standbys (examples/ha, capacities 8,
 // 24, 8): reads go to standbys by capacity, everything else to the primary, a write pipelined
@@ -105,9 +99,9 @@ describe("router: read/write split on a primary with two standbys", () => {
   });
 
   test("a write pipelined behind a read on a standby waits and goes to the primary", async () => {
-    const socket = await login(port, "shop", "shop", env.SHOP_PASSWORD);
+    const w = await WireClient.login(port, "shop", "shop", env.SHOP_PASSWORD);
     try {
-      socket.write(
+      w.socket.write(
         Buffer.concat([
           serialize.query("SELECT inet_server_port()"),
           serialize.query(
@@ -116,14 +110,15 @@ describe("router: read/write split on a primary with two standbys", () => {
           serialize.query("SELECT inet_server_port()"),
         ]),
       );
-      const rows = await rowsUntil(socket, 3);
+      const { rows, errors } = await w.until(3);
+      assert.deepEqual(errors, []);
       assert.deepEqual(
-        rows.map((r) => ports.get(r)),
+        rows.map((r) => ports.get(r[0]!)),
         // The read after the write rides on the primary's connection: reads may, writes may not.
         ["standby-sync", "primary", "primary"],
       );
     } finally {
-      socket.destroy();
+      w.socket.destroy();
     }
   });
 
@@ -146,48 +141,3 @@ describe("router: read/write split on a primary with two standbys", () => {
     }
   });
 });
-
-/** A raw connection logged in with SCRAM, at its first ReadyForQuery. */
-async function login(port: number, user: string, database: string, password: string) {
-  const { connect } = await import("node:net");
-  const socket = connect({ host: "127.0.0.1", port });
-  socket.on("error", () => {});
-  const parser = new FrameParser();
-  const scram = new ScramClient(password);
-  socket.write(serialize.startup({ user, database }));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) =>
-      parser.parse(chunk, (code, body) => {
-        if (code === BackendCode.ErrorResponse) reject(new Error("login failed"));
-        if (code === BackendCode.ReadyForQuery) {
-          socket.removeListener("data", onData);
-          resolve();
-        }
-        if (code !== BackendCode.Authentication) return;
-        const auth = readAuthentication(body);
-        if (auth.kind === "sasl")
-          socket.write(serialize.saslInitialResponse(ScramClient.mechanism, scram.clientFirst()));
-        else if (auth.kind === "sasl-continue")
-          socket.write(serialize.saslResponse(scram.clientFinal(auth.data)));
-      });
-    socket.on("data", onData);
-  });
-  return socket;
-}
-
-/** The first column of every DataRow until the `count`-th ReadyForQuery. */
-function rowsUntil(socket: import("node:net").Socket, count: number): Promise<string[]> {
-  const parser = new FrameParser();
-  const rows: string[] = [];
-  let seen = 0;
-  return new Promise((resolve, reject) => {
-    socket.on("close", () => reject(new Error(`closed after ${seen} answers`)));
-    socket.on("data", (chunk: Buffer) =>
-      parser.parse(chunk, (code, body) => {
-        if (code === BackendCode.DataRow) rows.push(String(readDataRow(body)[0]));
-        if (code === BackendCode.ErrorResponse) reject(new Error("error from the router"));
-        if (code === BackendCode.ReadyForQuery && ++seen === count) resolve(rows);
-      }),
-    );
-  });
-}
