@@ -12,7 +12,6 @@
 // Environment: BENCH_SIZE_MB (default 1024), BENCH_ROUNDS (default 3), BENCH_WARMUP (default 1).
 // The primary is stopped and purged and the temporary directory removed at the end, also on
 // error and SIGINT.
-import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, chown, lstat, mkdir, readdir, readFile, statfs } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -41,12 +40,15 @@ import {
   testNode,
 } from "../src/testing/index.js";
 import {
+  aptInstall,
   BenchFailure,
   checkInterrupt,
   Interrupted,
   intEnv,
   out,
+  run,
   runBenchmark,
+  stopRunning,
   table,
   uninterrupted,
   writeResults,
@@ -69,15 +71,13 @@ const resultsFile = fileURLToPath(new URL("../../bench/results/basebackup.json",
 
 let dir: string | undefined;
 let primary: LocalNode | undefined;
-/** The pg_basebackup / pg_verifybackup / apt-get process running, if any. */
-let child: ChildProcess | undefined;
 /** Aborts a takeBaseBackup in flight (it then removes its .backup-tmp directory). */
 const abort = new AbortController();
 let cleanup: Promise<void> | undefined;
 
 function cleanUp(): Promise<void> {
   cleanup ??= (async () => {
-    child?.kill("SIGTERM");
+    stopRunning();
     if (primary) {
       await purgeNode(primary).catch((e: unknown) =>
         process.stderr.write(`cleanup: ${(e as Error).message}\n`),
@@ -89,42 +89,6 @@ function cleanUp(): Promise<void> {
 }
 
 // ---------------------------------------------------------------- helpers
-
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
-/** Runs a command; its output is collected (or shown, with `inherit`). */
-function run(
-  file: string,
-  args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; inherit?: boolean } = {},
-): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(file, args, {
-      cwd: "/",
-      env: opts.env ?? process.env,
-      stdio: opts.inherit ? "inherit" : ["ignore", "pipe", "pipe"],
-    });
-    child = c;
-    let output = "";
-    const collect = (b: Buffer) => {
-      if (output.length < 64 * 1024) output += b.toString("utf8");
-    };
-    c.stdout?.on("data", collect);
-    c.stderr?.on("data", collect);
-    c.once("error", (e) => {
-      child = undefined;
-      reject(e);
-    });
-    c.once("close", (code, signal) => {
-      child = undefined;
-      resolve({ code, signal, output: output.trim() });
-    });
-  });
-}
 
 interface Cpu {
   user: number;
@@ -197,28 +161,11 @@ async function missingTools(): Promise<string[]> {
 async function ensurePostgres15(): Promise<void> {
   const missing = await missingTools();
   if (missing.length === 0) return;
-  const what = `${missing.join(", ")} missing from ${PG_BIN}`;
-  if (process.getuid?.() !== 0) {
-    throw new BenchFailure(
-      `PostgreSQL 15 is not installed (${what}). Install the Debian package ${PG_PACKAGE} (sudo apt-get install -y ${PG_PACKAGE}), or run this benchmark as root to have it installed.`,
-    );
-  }
-  out(`${what}: installing ${PG_PACKAGE} with apt-get…`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = () => run("apt-get", ["install", "-y", PG_PACKAGE], { env, inherit: true });
-  let r = await install();
-  if (r.code !== 0) {
-    checkInterrupt();
-    out("apt-get install failed; running apt-get update once, then trying again…");
-    await run("apt-get", ["update"], { env, inherit: true });
-    checkInterrupt();
-    r = await install();
-  }
-  checkInterrupt();
+  const code = await aptInstall([PG_PACKAGE]);
   const still = await missingTools();
-  if (r.code !== 0 || still.length > 0) {
+  if (code !== 0 || still.length > 0) {
     throw new BenchFailure(
-      `could not install ${PG_PACKAGE} (apt-get exited ${r.code}; ${still.length ? `${still.join(", ")} still missing from ${PG_BIN}` : "see its output above"}). Install it yourself: apt-get install -y ${PG_PACKAGE}`,
+      `could not install ${PG_PACKAGE} (apt-get exited ${code}; ${still.length ? `${still.join(", ")} still missing from ${PG_BIN}` : "see its output above"}). Install it yourself: apt-get install -y ${PG_PACKAGE}`,
     );
   }
 }
@@ -699,7 +646,7 @@ await runBenchmark({
   cleanUp,
   onInterrupt: () => {
     abort.abort(new Interrupted("interrupted"));
-    child?.kill("SIGTERM");
+    stopRunning();
   },
   cleaning: "stopping and purging the primary, removing the temporary directory…",
 });

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname } from "node:path";
@@ -104,4 +105,82 @@ export function intEnv(name: string, fallback: number, min: number): number {
     process.exit(2);
   }
   return n;
+}
+
+/** The command `run` is waiting for, if any. */
+let child: ChildProcess | undefined;
+
+/** Sends `signal` to the command `run` is waiting for, if any (on ^C and when cleaning up). */
+export function stopRunning(signal: NodeJS.Signals = "SIGTERM"): void {
+  child?.kill(signal);
+}
+
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  timedOut: boolean;
+}
+
+/** Runs a command to its end (or `timeoutMs`, then SIGINT); its output is collected or shown. */
+export function run(
+  file: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; inherit?: boolean; timeoutMs?: number } = {},
+): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(file, args, {
+      cwd: "/",
+      env: opts.env ?? process.env,
+      stdio: opts.inherit ? "inherit" : ["ignore", "pipe", "pipe"],
+    });
+    child = c;
+    let output = "";
+    let timedOut = false;
+    const collect = (b: Buffer) => {
+      if (output.length < 64 * 1024) output += b.toString("utf8");
+    };
+    c.stdout?.on("data", collect);
+    c.stderr?.on("data", collect);
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            c.kill("SIGINT");
+            setTimeout(() => c.kill("SIGKILL"), 5000).unref();
+          }, opts.timeoutMs);
+    c.once("error", (e) => {
+      clearTimeout(timer);
+      child = undefined;
+      reject(e);
+    });
+    c.once("close", (code, signal) => {
+      clearTimeout(timer);
+      child = undefined;
+      resolve({ code, signal, output: output.trim(), timedOut });
+    });
+  });
+}
+
+/**
+ * `apt-get update`, then `apt-get install -y` of `packages`, as root and non-interactively;
+ * answers apt-get install's exit code. Name only what is missing: naming an installed package
+ * would upgrade it under running servers.
+ */
+export async function aptInstall(packages: readonly string[]): Promise<number | null> {
+  if (process.getuid?.() !== 0) {
+    throw new BenchFailure(
+      `${packages.join(", ")} not installed; run as root to have them installed, or: sudo apt-get install -y ${packages.join(" ")}`,
+    );
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  out(`installing ${packages.join(", ")} with apt-get…`);
+  await uninterrupted(run("apt-get", ["update"], { env, inherit: true }));
+  checkInterrupt();
+  const r = await uninterrupted(
+    run("apt-get", ["install", "-y", ...packages], { env, inherit: true }),
+  );
+  checkInterrupt();
+  return r.code;
 }

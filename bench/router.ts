@@ -49,12 +49,15 @@ import pg from "pg";
 import { ensureServerUser, type ServerUser } from "../src/cluster/index.js";
 import { freePorts, type MeshFixture, meshFixture } from "../src/testing/index.js";
 import {
+  aptInstall,
   BenchFailure,
   checkInterrupt,
   Interrupted,
   intEnv,
   out,
+  run,
   runBenchmark,
+  stopRunning,
   table,
   uninterrupted,
   writeResults,
@@ -104,13 +107,11 @@ const ENV = { BENCH_PASSWORD: PASSWORD, REPLICATOR_PASSWORD: randomBytes(12).toS
 /** Servers and poolers running, stopped in reverse order. */
 const daemons: Daemon[] = [];
 const meshes: MeshFixture[] = [];
-/** The apt-get / pgbench / psql process running, if any. */
-let child: ChildProcess | undefined;
 let cleanup: Promise<void> | undefined;
 
 function cleanUp(): Promise<void> {
   cleanup ??= (async () => {
-    child?.kill("SIGTERM");
+    stopRunning();
     for (const d of [...daemons].reverse()) await d.stop();
     for (const m of meshes) {
       await m.destroy().catch((e: unknown) => {
@@ -122,54 +123,6 @@ function cleanUp(): Promise<void> {
 }
 
 // ---------------------------------------------------------------- processes
-
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-  timedOut: boolean;
-}
-
-/** Runs a command to its end (or `timeoutMs`, then SIGINT); its output is collected or shown. */
-function run(
-  file: string,
-  args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; inherit?: boolean; timeoutMs?: number } = {},
-): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(file, args, {
-      cwd: "/",
-      env: opts.env ?? process.env,
-      stdio: opts.inherit ? "inherit" : ["ignore", "pipe", "pipe"],
-    });
-    child = c;
-    let output = "";
-    let timedOut = false;
-    const collect = (b: Buffer) => {
-      if (output.length < 64 * 1024) output += b.toString("utf8");
-    };
-    c.stdout?.on("data", collect);
-    c.stderr?.on("data", collect);
-    const timer =
-      opts.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            c.kill("SIGINT");
-            setTimeout(() => c.kill("SIGKILL"), 5000).unref();
-          }, opts.timeoutMs);
-    c.once("error", (e) => {
-      clearTimeout(timer);
-      child = undefined;
-      reject(e);
-    });
-    c.once("close", (code, signal) => {
-      clearTimeout(timer);
-      child = undefined;
-      resolve({ code, signal, output: output.trim(), timedOut });
-    });
-  });
-}
 
 /** A long-running process started here (a pooler or `dbmesh serve`), with its output's tail. */
 class Daemon {
@@ -296,34 +249,21 @@ async function present(file: string): Promise<boolean> {
 }
 
 /**
- * `apt-get update` once, then `apt-get install -y` for what is missing, as root. Our servers
- * listen on free ports with sockets in our own directories, so a package service that starts
- * cannot collide with them; one that the install started (Docker images usually forbid that
- * through policy-rc.d) is stopped again, and nothing else is touched.
+ * Installs what is missing with `aptInstall`. Our servers listen on free ports with sockets in
+ * our own directories, so a package service that starts cannot collide with them; one that the
+ * install started (Docker images usually forbid that through policy-rc.d) is stopped again, and
+ * nothing else is touched.
  */
 async function ensurePackages(): Promise<string[]> {
   const missing: string[] = [];
   for (const p of PACKAGES) if (!(await present(p.file))) missing.push(p.name);
   if (missing.length === 0) return [];
-  if (process.getuid?.() !== 0) {
-    throw new BenchFailure(
-      `${missing.join(", ")} not installed; run as root to have them installed, or: sudo apt-get install -y ${missing.join(" ")}`,
-    );
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  out(`installing ${missing.join(", ")} with apt-get…`);
-  await uninterrupted(run("apt-get", ["update"], { env, inherit: true }));
-  checkInterrupt();
-  // Only what is missing: naming an installed package would upgrade it under running servers.
-  const r = await uninterrupted(
-    run("apt-get", ["install", "-y", ...missing], { env, inherit: true }),
-  );
-  checkInterrupt();
+  const code = await aptInstall(missing);
   const still: string[] = [];
   for (const p of PACKAGES) if (!(await present(p.file))) still.push(p.file);
-  if (r.code !== 0 || still.length > 0) {
+  if (code !== 0 || still.length > 0) {
     throw new BenchFailure(
-      `apt-get install exited ${r.code}${still.length ? `; still missing: ${still.join(", ")}` : ""}`,
+      `apt-get install exited ${code}${still.length ? `; still missing: ${still.join(", ")}` : ""}`,
     );
   }
   for (const p of PACKAGES.filter((p) => missing.includes(p.name))) {
@@ -1166,8 +1106,6 @@ async function main(): Promise<number> {
 await runBenchmark({
   main,
   cleanUp,
-  onInterrupt: () => {
-    child?.kill("SIGINT");
-  },
+  onInterrupt: () => stopRunning("SIGINT"),
   cleaning: "stopping the poolers and dbmesh serve, purging the servers…",
 });
