@@ -910,14 +910,10 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     switch (code) {
       case FrontendCode.Query:
       case FrontendCode.FunctionCall:
-        server.send(frame, QUERY);
-        this.requests++;
-        this.atGroupStart = true;
+        this.sendUnitEnd(server, frame, QUERY);
         return;
       case FrontendCode.Sync:
-        server.send(frame, SYNC);
-        this.requests++;
-        this.atGroupStart = true;
+        this.sendUnitEnd(server, frame, SYNC);
         return;
       case FrontendCode.Parse:
         server.send(frame, PARSE);
@@ -941,6 +937,13 @@ export class ClientSession implements ServerOwner, PoolWaiter {
         if (isCopyMessage(code)) return;
     }
     this.atGroupStart = false;
+  }
+
+  /** Query, FunctionCall or Sync: answered up to a ReadyForQuery, where a unit of work may end. */
+  private sendUnitEnd(server: ServerConnection, frame: Buffer, expect: number): void {
+    server.send(frame, expect);
+    this.requests++;
+    this.atGroupStart = true;
   }
 
   /**
@@ -1218,20 +1221,14 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     switch (code) {
       case FrontendCode.Query:
         if (c !== undefined) this.observe(c, server);
-        server.send(frame, QUERY);
-        this.requests++;
-        this.atGroupStart = true;
+        this.sendUnitEnd(server, frame, QUERY);
         return;
       case FrontendCode.FunctionCall:
         this.wrote = true;
-        server.send(frame, QUERY);
-        this.requests++;
-        this.atGroupStart = true;
+        this.sendUnitEnd(server, frame, QUERY);
         return;
       case FrontendCode.Sync:
-        server.send(frame, SYNC);
-        this.requests++;
-        this.atGroupStart = true;
+        this.sendUnitEnd(server, frame, SYNC);
         return;
       case FrontendCode.Parse:
         if (body[0] === 0) {
