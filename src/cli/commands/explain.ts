@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { connectAs, ident, PgAdminError, statementError } from "../../pgadmin/index.js";
+import { connectAs, PgAdminError, setRole, statementError } from "../../pgadmin/index.js";
 import { maintenanceDb } from "../../provision/index.js";
 import {
   explainPlan,
@@ -82,7 +82,7 @@ export async function explainCommand(args: Args, out: Output): Promise<number> {
     };
     await run("BEGIN");
     try {
-      if (role) await run(`SET LOCAL ROLE ${ident(role)}`);
+      if (role) await run(setRole(role));
       const foreignTables = await run<ForeignTableRow>(foreignTablesSql);
       const partitions = await run<PartitionRow>(partitionsSql);
       const [row] = await run<{ "QUERY PLAN": unknown }>(explain);
