@@ -49,7 +49,7 @@ export function shardCheck(
 }
 
 /** The constraint name of a shard's bounds check. */
-export function checkName(shard: string): string {
+function checkName(shard: string): string {
   return `${shard}_bounds`;
 }
 

@@ -14,7 +14,7 @@ import type {
 import type { ShardedTableFile } from "./sharding-schema.js";
 
 /** Which of the three shapes an entry of `sharded:` is: follows wins, then reference. */
-export function shardedKind(s: ShardedTableFile): MeshShardedTable["kind"] {
+function shardedKind(s: ShardedTableFile): MeshShardedTable["kind"] {
   if (s.follows !== undefined) return "follows";
   return s.reference === true ? "reference" : "distributed";
 }

@@ -214,7 +214,7 @@ function splitHostPort(s: string): { host: string; port: number } {
 }
 
 /** The primary at the top of a node's replicaOf chain (the node itself when it is no standby). */
-export function rootOf(
+function rootOf(
   f: { nodes: Record<string, { replicaOf?: string | undefined }> },
   name: string,
 ): string {
