@@ -188,12 +188,6 @@ export function shardServers(
   return out;
 }
 
-function serverFor(t: Topology, node: string, db: string, shardNode: string, shardDb: string) {
-  for (const [name, e] of shardServers(t, node, db))
-    if (e.node === shardNode && e.database === shardDb) return name;
-  return "";
-}
-
 function ownerOf(t: Topology, node: string, db: string): string | undefined {
   return t.databases.find((d) => d.node === node && d.name === db)?.owner;
 }
@@ -297,7 +291,9 @@ export function planCoordinator(
   const step = (summary: string, sql: string[], secret = false) =>
     steps.push({ node, database: db, phase: 2, summary, sql, transaction: true, secret });
 
-  for (const [name, end] of shardServers(t, node, db)) {
+  const servers = shardServers(t, node, db);
+  const serverOf = new Map([...servers].map(([name, e]) => [key(e.node, e.database), name]));
+  for (const [name, end] of servers) {
     const to = t.nodes.get(end.node);
     const options = {
       host: to?.host ?? "127.0.0.1",
@@ -410,7 +406,7 @@ export function planCoordinator(
           alterOwner("TABLE", schema, sh.name, owner),
         ]);
       } else {
-        const server = serverFor(t, node, db, sh.node, sh.database);
+        const server = serverOf.get(key(sh.node, sh.database)) ?? "";
         step(
           `create foreign partition ${schema}.${sh.name} of ${s.name} → ${sh.node}/${sh.database}`,
           [
