@@ -71,21 +71,20 @@ function followParent(t: Topology, s: MeshShardedTable): Buildable | undefined {
 }
 
 function shape(t: Topology, s: MeshShardedTable): Shaped | undefined {
-  if (buildable(s))
-    return {
-      s,
-      partitioned: s.table.table,
-      columns: s.source.columns,
-      constraints: s.source.constraints,
-      key: s.key,
-      placement: s.placement,
-      shards: s.shards,
-      sequence: s.id?.sequence,
-      idColumn: s.id?.column,
-      route: undefined,
-    };
-  const p = followParent(t, s);
-  if (!p || s.kind !== "follows" || s.source.kind !== "columns") return undefined;
+  const p = buildable(s) ? undefined : followParent(t, s);
+  if (s.kind === "reference" || s.source.kind !== "columns" || (!buildable(s) && !p))
+    return undefined;
+  const common = {
+    s,
+    constraints: s.source.constraints,
+    key: s.key,
+    placement: s.placement,
+    shards: s.shards,
+    sequence: s.id?.sequence,
+    idColumn: s.id?.column,
+  };
+  if (!p || s.kind !== "follows")
+    return { ...common, partitioned: s.table.table, columns: s.source.columns, route: undefined };
   // The parent's key, denormalized: declared by the user or added with the parent's type.
   const keyType = p.source.columns.find((c) => c.name === p.key)?.type ?? "text";
   const columns = s.source.columns.some((c) => c.name === s.key)
@@ -94,17 +93,10 @@ function shape(t: Topology, s: MeshShardedTable): Shaped | undefined {
         ...s.source.columns,
         { name: s.key, type: keyType.replace(/\bprimary\s+key\b|\bunique\b/gi, "").trim() },
       ];
-  const sequence = s.id?.sequence;
   return {
-    s,
+    ...common,
     partitioned: routedName(s.table.table),
     columns,
-    constraints: s.source.constraints,
-    key: s.key,
-    placement: s.placement,
-    shards: s.shards,
-    sequence,
-    idColumn: s.id?.column,
     route: {
       schema: s.table.schema,
       view: s.table.table,
@@ -114,7 +106,8 @@ function shape(t: Topology, s: MeshShardedTable): Shaped | undefined {
       parent: p.table.table,
       references: s.references,
       key: s.key,
-      idDefault: s.id && sequence ? { column: s.id.column, sequence } : undefined,
+      idDefault:
+        s.id && common.sequence ? { column: s.id.column, sequence: common.sequence } : undefined,
     },
   };
 }
