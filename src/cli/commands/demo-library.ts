@@ -44,60 +44,32 @@ export async function libraryDemo(args: Args, out: Output): Promise<number> {
     code = await bringUp(t, [...t.nodes.values()], access, out);
     await access.connections.closeAll();
     const [books, lends] = libraryInserts as [string, string];
-    code = Math.max(
-      code,
-      await runQuery(
-        t,
-        {
-          ...coordinator,
-          title: "Start from empty tables (a previous run's rows are deleted on the shards)",
-          sql: "DELETE FROM lend; DELETE FROM booksample; SELECT setval('booksample_id_seq', 1, false)",
-        },
-        out,
-      ),
-      await runQuery(
-        t,
-        { ...coordinator, title: "Insert booksamples through the coordinator", sql: books },
-        out,
-      ),
-      await runQuery(
-        t,
-        {
-          ...coordinator,
-          title: "Insert lends with only booksample_id: each follows its booksample",
-          sql: lends,
-        },
-        out,
-      ),
-    );
-    for (const node of ["paris", "lagos"]) {
-      code = Math.max(
-        code,
-        await runQuery(
-          t,
-          {
-            node,
-            role: "librarian",
-            database: "library",
-            title: `Where the rows landed: ${node}, queried directly`,
-            sql: `SELECT 'booksample' AS "table", id, location, book_id AS "book_id / student_id" FROM public.booksample_${node} UNION ALL SELECT 'lend', booksample_id, location, student_id FROM public.lend_${node} ORDER BY 1, 2`,
-          },
-          out,
-        ),
-      );
-    }
-    code = Math.max(
-      code,
-      await runQuery(
-        t,
-        {
-          ...coordinator,
-          title: "An aggregate through the coordinator: booksamples and lends per location",
-          sql: "SELECT b.location, count(DISTINCT b.id) AS booksamples, count(l.student_id) AS lends FROM booksample b LEFT JOIN lend l ON l.booksample_id = b.id GROUP BY b.location ORDER BY b.location",
-        },
-        out,
-      ),
-    );
+    const queries = [
+      {
+        ...coordinator,
+        title: "Start from empty tables (a previous run's rows are deleted on the shards)",
+        sql: "DELETE FROM lend; DELETE FROM booksample; SELECT setval('booksample_id_seq', 1, false)",
+      },
+      { ...coordinator, title: "Insert booksamples through the coordinator", sql: books },
+      {
+        ...coordinator,
+        title: "Insert lends with only booksample_id: each follows its booksample",
+        sql: lends,
+      },
+      ...["paris", "lagos"].map((node) => ({
+        node,
+        role: "librarian",
+        database: "library",
+        title: `Where the rows landed: ${node}, queried directly`,
+        sql: `SELECT 'booksample' AS "table", id, location, book_id AS "book_id / student_id" FROM public.booksample_${node} UNION ALL SELECT 'lend', booksample_id, location, student_id FROM public.lend_${node} ORDER BY 1, 2`,
+      })),
+      {
+        ...coordinator,
+        title: "An aggregate through the coordinator: booksamples and lends per location",
+        sql: "SELECT b.location, count(DISTINCT b.id) AS booksamples, count(l.student_id) AS lends FROM booksample b LEFT JOIN lend l ON l.booksample_id = b.id GROUP BY b.location ORDER BY b.location",
+      },
+    ];
+    for (const q of queries) code = Math.max(code, await runQuery(t, q, out));
     out.line(
       `\n== A key-filtered query touches one shard\n$ dbmesh explain library/library "${keyFilteredQuery}"`,
     );
