@@ -15,7 +15,7 @@ import type { RoutedDatabase, RoutedNode, RouterConfig } from "./router-config.j
  * received WAL it has not replayed: an idle primary sends nothing, and a caught-up standby
  * is not late. https://www.postgresql.org/docs/17/functions-admin.html#FUNCTIONS-RECOVERY-CONTROL
  */
-export const HEALTH_SQL = `SELECT pg_catalog.pg_is_in_recovery() AS recovery,
+const HEALTH_SQL = `SELECT pg_catalog.pg_is_in_recovery() AS recovery,
   (SELECT system_identifier FROM pg_catalog.pg_control_system())::text AS system,
   CASE WHEN pg_catalog.pg_is_in_recovery()
     THEN (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint())

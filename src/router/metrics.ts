@@ -34,7 +34,7 @@ export class MetricsListenError extends Error {
   }
 }
 
-export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** Serves GET /metrics and GET /health on `address` (router.metrics). */
 export function startMetrics(
@@ -140,7 +140,7 @@ class Exposition {
 }
 
 /** A label value: backslash, double quote and line feed escaped. */
-export function escapeLabelValue(v: string): string {
+function escapeLabelValue(v: string): string {
   return v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
 }
 

@@ -22,16 +22,6 @@ export function makeVerifier(password: string): ScramVerifier {
   return Object.freeze({ salt, iterations: ITERATIONS, storedKey, serverKey });
 }
 
-/** A verifier no proof can match, for a role that cannot log in (mock authentication). */
-export function impossibleVerifier(): ScramVerifier {
-  return Object.freeze({
-    salt: randomBytes(16),
-    iterations: ITERATIONS,
-    storedKey: randomBytes(32),
-    serverKey: randomBytes(32),
-  });
-}
-
 const PRINTABLE = /^[\x21-\x2b\x2d-\x7e]+$/;
 
 export type ScramStep =

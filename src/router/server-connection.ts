@@ -88,7 +88,7 @@ export const CLOSE = 8;
 export const CLOSE_SYNTH = 9;
 export const SYNC = 10;
 /** A Query the router runs for itself (parameter sync, reset): everything swallowed. */
-export const QUERY_SILENT = 11;
+const QUERY_SILENT = 11;
 
 const KIND_MASK = 0xf;
 const ID_SHIFT = 4;

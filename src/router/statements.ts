@@ -16,7 +16,7 @@ export interface PreparedStatement {
 }
 
 /** Distinct statements the registry keeps by default before forgetting the least recently used. */
-export const DEFAULT_REGISTRY_SIZE = 10_000;
+const DEFAULT_REGISTRY_SIZE = 10_000;
 
 /**
  * Statements named on each server connection at most, by default: as PgBouncer's
