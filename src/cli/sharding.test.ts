@@ -194,6 +194,100 @@ describe("sharded tables: apply builds them, the coordinator routes rows", () =>
     ]);
   });
 
+  test("status lists each shard with its node and row count; doctor passes every shard", async () => {
+    const r = await m.run("status", "--json");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const shards: { table: string; shard: string; node: string; rows: number; state: string }[] =
+      JSON.parse(r.stdout).shards;
+    const of = (table: string) =>
+      shards.filter((s) => s.table === table).map((s) => [s.shard, s.node, s.state, s.rows]);
+    assert.deepEqual(of("booksample"), [
+      ["public.booksample_paris", "paris", "ok", 2],
+      ["public.booksample_lagos", "lagos", "ok", 1],
+      ["public.booksample_default", "lagos", "ok", 1],
+    ]);
+    assert.deepEqual(of("readings"), [
+      ["public.readings_p0", "coord", "ok", 1],
+      ["public.readings_p1", "paris", "ok", 2],
+      ["public.readings_p2", "lagos", "ok", 1],
+    ]);
+    const text = await m.run("status");
+    assert.match(
+      text.stdout,
+      /booksample +\| public\.booksample_paris +\| paris +\| paris\/library \| ok +\| 2 +\| \d/,
+    );
+    const doctor = await m.run("doctor", "--json");
+    assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
+    const { checks }: { checks: { check: string; ok: boolean }[] } = JSON.parse(doctor.stdout);
+    const bounds = checks.filter((c) => c.check === "shard-bounds");
+    const reach = checks.filter((c) => c.check === "shard-reach");
+    // Every remote shard: booksample 3, readings 2, events 2.
+    assert.equal(bounds.length, 7);
+    assert.equal(reach.length, 7);
+  });
+
+  test("doctor finds rows stored outside their shard's bounds and names their keys", async () => {
+    await m.rows(
+      paris,
+      db,
+      "ALTER TABLE public.booksample_paris DROP CONSTRAINT booksample_paris_bounds",
+    );
+    await m.rows(
+      paris,
+      db,
+      "INSERT INTO public.booksample_paris (id, location) VALUES (99, 'rome')",
+    );
+    try {
+      const doctor = await m.run("doctor");
+      assert.equal(doctor.code, 1, doctor.stdout + doctor.stderr);
+      assert.match(doctor.stdout, /booksample_paris on paris\/library/);
+      assert.match(doctor.stdout, /keys rome are stored here/);
+    } finally {
+      await m.rows(paris, db, "DELETE FROM public.booksample_paris WHERE location = 'rome'");
+      await m.rows(
+        paris,
+        db,
+        "ALTER TABLE public.booksample_paris ADD CONSTRAINT booksample_paris_bounds CHECK (location IN ('paris'))",
+      );
+    }
+  });
+
+  test("a shard node down: queries that need it name it, queries pruned to other shards work", async () => {
+    const down = await m.run("down", "--node", "lagos");
+    assert.equal(down.code, 0, down.stdout + down.stderr);
+    try {
+      assert.deepEqual(
+        await viaCoordinator("SELECT count(*) FROM booksample WHERE location = 'paris'"),
+        [["2"]],
+      );
+      await viaCoordinator("INSERT INTO booksample (location, book_id) VALUES ('paris', 5)");
+      await assert.rejects(viaCoordinator("SELECT count(*) FROM booksample"), (e: Error) => {
+        assert.match(e.message, /could not connect to server "shard_lagos"/);
+        return true;
+      });
+      await assert.rejects(
+        viaCoordinator("INSERT INTO booksample (location, book_id) VALUES ('lagos', 6)"),
+        /shard_lagos/,
+      );
+      const doctor = await m.run("doctor");
+      assert.equal(doctor.code, 1);
+      assert.match(
+        doctor.stdout,
+        /cannot read its foreign partition public\.booksample_lagos on lagos/,
+      );
+      assert.match(doctor.stdout, /dbmesh up --node lagos/);
+      const status = JSON.parse((await m.run("status", "--json")).stdout);
+      const lagosShards = status.shards.filter((s: { node: string }) => s.node === "lagos");
+      assert.ok(lagosShards.length > 0);
+      for (const s of lagosShards) assert.equal(s.state, "unreachable");
+    } finally {
+      const up = await m.run("up", "--node", "lagos");
+      assert.equal(up.code, 0, up.stdout + up.stderr);
+    }
+    assert.deepEqual(await viaCoordinator("SELECT count(*) FROM booksample"), [["5"]]);
+    await viaCoordinator("DELETE FROM booksample WHERE book_id = 5");
+  });
+
   test("plan after use still says no changes", async () => {
     const plan = await m.run("plan");
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);

@@ -12,6 +12,7 @@ import {
 import { checkReachable } from "./reachability.js";
 import { checkReplication } from "./replication-checks.js";
 import { checkRouter } from "./router-checks.js";
+import { checkSharding } from "./sharding-checks.js";
 
 /**
  * Every check, nodes in parallel. Checks that need a node that is not reachable are not run;
@@ -42,6 +43,7 @@ export async function runDoctor(t: Topology, conns: Connections): Promise<CheckR
     if (ext.ok) perLink.push(...(await checkLinkRoundTrip(conns, l)));
   }
   const replication = await checkReplication(conns, t, up);
+  const sharding = await checkSharding(t, conns, up);
   const router = await checkRouter(t);
-  return [...reach, ...perNode.flat(), ...replication, ...perLink, ...router];
+  return [...reach, ...perNode.flat(), ...replication, ...perLink, ...sharding, ...router];
 }

@@ -21,8 +21,12 @@ export {
   isShardingCoordinator,
   planCoordinator,
   planShardTables,
+  type ShardLayout,
   shardingExtensions,
   shardingSchemas,
+  shardLayouts,
   shardServers,
   unsupportedSharding,
 } from "./plan-sharding.js";
+export { type ShardStatus, shardStatus } from "./shard-status.js";
+export { shardCheck } from "./sharding-sql.js";

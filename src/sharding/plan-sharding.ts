@@ -116,6 +116,31 @@ function shapes(t: Topology): Shaped[] {
   return t.sharded.map((s) => shape(t, s)).filter((x): x is Shaped => x !== undefined);
 }
 
+/** One table apply builds, as status and doctor see it: where its rows live and how. */
+export interface ShardLayout {
+  /** Its key under sharded:. */
+  readonly name: string;
+  readonly schema: string;
+  /** The partitioned table on the coordinator (a following table's is behind its view). */
+  readonly partitioned: string;
+  readonly key: string;
+  readonly placement: ShardPlacement;
+  readonly coordinator: { readonly node: string; readonly database: string };
+  readonly shards: readonly Shard[];
+}
+
+export function shardLayouts(t: Topology): ShardLayout[] {
+  return shapes(t).map((x) => ({
+    name: x.s.name,
+    schema: x.s.table.schema,
+    partitioned: x.partitioned,
+    key: x.key,
+    placement: x.placement,
+    coordinator: x.s.coordinator,
+    shards: x.shards,
+  }));
+}
+
 /** Sharded tables apply cannot build yet: one problem each, on the coordinator's node. */
 export function unsupportedSharding(t: Topology): Problem[] {
   return t.sharded

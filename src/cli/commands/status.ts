@@ -2,6 +2,7 @@ import { nodeProcess } from "../../cluster/index.js";
 import { probeRouter, type RouterProbe } from "../../doctor/index.js";
 import { observeReplication, observeServer, type ReplicationState } from "../../pgadmin/index.js";
 import { maintenanceDb } from "../../provision/index.js";
+import { type ShardStatus, shardStatus } from "../../sharding/index.js";
 import type { Args } from "../args.js";
 import { connectionsFor, loadFromArgs, localNode } from "../mesh.js";
 import type { Output } from "../output.js";
@@ -93,7 +94,8 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
       }),
     );
     const router = t.router ? await probeRouter(t) : null;
-    out.data({ nodes, links, router });
+    const shards = await shardStatus(t, conns);
+    out.data({ nodes, links, shards, router });
     out.line(
       formatTable(
         [
@@ -176,11 +178,42 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
         ),
       );
     }
+    if (shards.length) printShards(out, shards);
     if (router) printRouter(out, router);
     return nodes.every((n) => n.state === "up") ? 0 : 1;
   } finally {
     await conns.closeAll();
   }
+}
+
+function printShards(out: Output, shards: readonly ShardStatus[]): void {
+  out.line("");
+  out.line(
+    formatTable(
+      ["sharded table", "shard", "holds", "node", "state", "rows", "size"],
+      shards.map((s) => [
+        s.table,
+        s.shard,
+        s.holds,
+        `${s.node}/${s.database}`,
+        s.state,
+        s.rows ?? "",
+        s.bytes === null ? "" : formatSize(s.bytes),
+      ]),
+    ),
+  );
+  for (const s of shards) if (s.error) out.line(`${s.shard} on ${s.node}: ${s.error}`);
+}
+
+function formatSize(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
 function printRouter(out: Output, r: RouterProbe): void {

@@ -1,0 +1,84 @@
+import { type Connections, qualified } from "../pgadmin/index.js";
+import type { ShardBounds, Topology } from "../topology/index.js";
+import { shardLayouts } from "./plan-sharding.js";
+
+/** One shard as `dbmesh status` shows it, read on the node that stores it. */
+export interface ShardStatus {
+  /** The table's key under sharded:. */
+  readonly table: string;
+  /** schema.name of the shard table on its node (the partition's name on the coordinator). */
+  readonly shard: string;
+  readonly node: string;
+  readonly database: string;
+  /** What the shard holds: key values, a hash remainder, a range, or default. */
+  readonly holds: string;
+  readonly state: "ok" | "missing" | "unreachable";
+  readonly rows: number | null;
+  readonly bytes: number | null;
+  readonly error: string | null;
+}
+
+/**
+ * Every shard of every sharded table apply builds: exact row count and total size (table,
+ * indexes, TOAST) read on the shard's own node, shards in parallel. A node that cannot be
+ * reached gives its shards "unreachable" with the error, never a failure of the whole report.
+ */
+export async function shardStatus(t: Topology, conns: Connections): Promise<ShardStatus[]> {
+  const all = shardLayouts(t).flatMap((l) =>
+    l.shards.map((sh) => ({ l, sh, name: qualified(l.schema, sh.name) })),
+  );
+  return Promise.all(
+    all.map(async ({ l, sh, name }): Promise<ShardStatus> => {
+      const base = {
+        table: l.name,
+        shard: `${l.schema}.${sh.name}`,
+        node: sh.node,
+        database: sh.database,
+        holds: holds(sh.bounds),
+      };
+      try {
+        const s = await conns.session(sh.node, sh.database);
+        const [found] = await s.query<{ present: boolean }>(
+          "SELECT to_regclass($1) IS NOT NULL AS present",
+          [name],
+        );
+        if (!found?.present)
+          return { ...base, state: "missing", rows: null, bytes: null, error: null };
+        const [row] = await s.query<{ rows: string; bytes: string }>(
+          `SELECT (SELECT count(*) FROM ${name}) AS rows, pg_total_relation_size($1::regclass) AS bytes`,
+          [name],
+        );
+        return {
+          ...base,
+          state: "ok",
+          rows: Number(row?.rows ?? 0),
+          bytes: Number(row?.bytes ?? 0),
+          error: null,
+        };
+      } catch (e) {
+        return {
+          ...base,
+          state: "unreachable",
+          rows: null,
+          bytes: null,
+          error: (e as Error).message,
+        };
+      }
+    }),
+  );
+}
+
+function holds(b: ShardBounds): string {
+  switch (b.kind) {
+    case "list":
+      return b.values.join(", ");
+    case "default":
+      return "(default)";
+    case "hash":
+      return `hash ${b.remainder}/${b.modulus}`;
+    case "range":
+      return `[${b.from ?? "MINVALUE"}, ${b.to ?? "MAXVALUE"})`;
+    case "copy":
+      return "(copy)";
+  }
+}
