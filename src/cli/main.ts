@@ -1,5 +1,6 @@
 import pg from "pg";
 import { isClusterError } from "../cluster/index.js";
+import { isMariadbError } from "../mariadb/index.js";
 import { isPgAdminError } from "../pgadmin/index.js";
 import { MetricsListenError } from "../router/index.js";
 import { jsonSchema, TopologyError } from "../topology/index.js";
@@ -11,6 +12,7 @@ import { explainCommand } from "./commands/explain.js";
 import { promoteCommand, switchoverCommand } from "./commands/failover.js";
 import { initCommand } from "./commands/init.js";
 import { serveCommand } from "./commands/serve.js";
+import { shardCommand } from "./commands/shard.js";
 import { sqlCommand } from "./commands/sql.js";
 import { statusCommand } from "./commands/status.js";
 import { downCommand, upCommand } from "./commands/up-down.js";
@@ -28,6 +30,7 @@ const commands: Record<string, Command> = {
   doctor: doctorCommand,
   sql: sqlCommand,
   explain: explainCommand,
+  shard: shardCommand,
   demo: demoCommand,
   promote: promoteCommand,
   switchover: switchoverCommand,
@@ -79,7 +82,7 @@ function report(e: unknown, out: Output): number {
     else process.stderr.write(`error: ${e.message}\n`);
     return 1;
   }
-  if (isPgAdminError(e)) {
+  if (isPgAdminError(e) || isMariadbError(e)) {
     if (out.json) out.data({ error: e.kind, node: e.node, message: e.message, hint: e.hint });
     else process.stderr.write(`error: ${e.message}\n  hint: ${e.hint}\n`);
     return 1;

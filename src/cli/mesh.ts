@@ -13,6 +13,12 @@ import {
   writeConfig,
   writeFileAtomic,
 } from "../cluster/index.js";
+import {
+  hasMariadbData,
+  type LocalMariadb,
+  MariadbConnections,
+  type MariadbTarget,
+} from "../mariadb/index.js";
 import { Connections, PgAdminError } from "../pgadmin/index.js";
 import {
   type ConfigFiles,
@@ -120,6 +126,18 @@ export async function adminCredentials(
 ): Promise<{ user: string; password: string }> {
   const declared = declaredAdminPassword(t, node);
   if (declared !== undefined) return { user: node.admin.user, password: declared };
+  if (node.engine === "mariadb") {
+    const local = localMariadb(t, node);
+    if (!hasMariadbData(local)) {
+      throw new PgAdminError(
+        "unreachable",
+        node.name,
+        `MariaDB node ${node.name} has not been created yet`,
+        `run \`dbmesh up\` (or \`dbmesh up --node ${node.name}\` on its host)`,
+      );
+    }
+    return { user: node.admin.user, password: await adminPassword(local) };
+  }
   const local = localNode(t, node);
   if (!hasData(local)) {
     throw new PgAdminError(
@@ -135,13 +153,47 @@ export async function adminCredentials(
   return { user: node.admin.user, password: await adminPassword(localNode(t, primary)) };
 }
 
-export function connectionsFor(t: Topology): Connections {
-  return new Connections(async (name, database) => {
-    const node = t.nodes.get(name);
-    if (!node) throw new UsageError(`unknown node ${name}`);
-    const { user, password } = await adminCredentials(t, node);
-    return { node: name, host: node.host, port: node.port, database, user, password };
-  });
+/** How the mariadb layer sees a managed MariaDB node: its state directory and admin account. */
+export function localMariadb(t: Topology, node: MeshNode): LocalMariadb {
+  return {
+    name: node.name,
+    host: node.host,
+    port: node.port,
+    stateDir: join(t.stateDir, node.name),
+    adminUser: node.admin.user,
+    adminPassword: declaredAdminPassword(t, node),
+  };
+}
+
+/**
+ * Admin connections for a command: PostgreSQL nodes through Connections, MariaDB nodes through
+ * `mariadb`; closeAll closes both.
+ */
+export class MeshConnections extends Connections {
+  readonly mariadb: MariadbConnections;
+
+  constructor(t: Topology) {
+    super(async (name, database) => {
+      const node = t.nodes.get(name);
+      if (!node) throw new UsageError(`unknown node ${name}`);
+      const { user, password } = await adminCredentials(t, node);
+      return { node: name, host: node.host, port: node.port, database, user, password };
+    });
+    this.mariadb = new MariadbConnections(async (name, database): Promise<MariadbTarget> => {
+      const node = t.nodes.get(name);
+      if (!node) throw new UsageError(`unknown node ${name}`);
+      const { user, password } = await adminCredentials(t, node);
+      return { node: name, host: node.host, port: node.port, database, user, password };
+    });
+  }
+
+  override async closeAll(): Promise<void> {
+    await Promise.all([super.closeAll(), this.mariadb.closeAll()]);
+  }
+}
+
+export function connectionsFor(t: Topology): MeshConnections {
+  return new MeshConnections(t);
 }
 
 /** The pg_hba.conf and postgresql.conf include dbmesh writes for managed nodes. */
@@ -191,5 +243,12 @@ export async function writeServerFile(path: string, text: string): Promise<void>
 }
 
 export function meshAccess(t: Topology, prune: boolean): MeshAccess {
-  return { topology: t, connections: connectionsFor(t), config: configFiles(t), prune };
+  const connections = connectionsFor(t);
+  return {
+    topology: t,
+    connections,
+    mariadb: connections.mariadb,
+    config: configFiles(t),
+    prune,
+  };
 }

@@ -20,7 +20,9 @@ async function readSecret(file: string): Promise<string | null> {
  * The admin superuser's password: the declared one, or from stateDir/admin.secret, created on first use: 32 random
  * bytes, base64url, mode 0600, owned by the user running dbmesh (not the server user).
  */
-export async function adminPassword(node: LocalNode): Promise<string> {
+export async function adminPassword(
+  node: Pick<LocalNode, "name" | "stateDir" | "adminPassword">,
+): Promise<string> {
   if (node.adminPassword !== undefined) return node.adminPassword;
   const { secretFile } = nodePaths(node);
   let secret = await readSecret(secretFile);

@@ -37,7 +37,7 @@ export function socketDirFor(stateDir: string): { dir: string; short: boolean } 
   return { dir: socketPathFits(underTmp) ? underTmp : join("/tmp", name), short: true };
 }
 
-export function nodePaths(node: LocalNode): NodePaths {
+export function nodePaths(node: Pick<LocalNode, "name" | "stateDir">): NodePaths {
   if (!isAbsolute(node.stateDir)) {
     throw new ClusterError({
       kind: "config-invalid",

@@ -25,8 +25,8 @@ export async function prepareStateDir(
  * connections, so an existing one must be a real directory owned by the expected user.
  */
 export async function prepareSocketDir(
-  node: LocalNode,
-  paths: NodePaths,
+  node: Pick<LocalNode, "name">,
+  paths: Pick<NodePaths, "socketDir">,
   user: ServerUser | null,
 ): Promise<void> {
   const dir = paths.socketDir;
@@ -55,7 +55,10 @@ export async function prepareSocketDir(
 }
 
 /** pg_ctl opens the log file as the server user, which cannot create files in stateDir. */
-export async function prepareLogFile(paths: NodePaths, user: ServerUser | null): Promise<void> {
+export async function prepareLogFile(
+  paths: Pick<NodePaths, "logFile">,
+  user: ServerUser | null,
+): Promise<void> {
   if (!user) return;
   const fh = await open(paths.logFile, "a", 0o640);
   try {

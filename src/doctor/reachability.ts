@@ -16,7 +16,7 @@ export async function checkReachable(node: MeshNode, timeoutMs = 3000): Promise<
       `TCP ${at}: ${code}`,
       code === "ECONNREFUSED" ? `nothing listens on ${at}` : `no answer from ${at}`,
       node.managed
-        ? `start it with \`dbmesh up --node ${node.name}\` (log: .dbmesh/${node.name}/postgres.log)`
+        ? `start it with \`dbmesh up --node ${node.name}\` (log: .dbmesh/${node.name}/${node.engine === "mariadb" ? "mariadb" : "postgres"}.log)`
         : `start the server or fix nodes.${node.name}.host/port; check firewalls between here and ${at}`,
     );
   }

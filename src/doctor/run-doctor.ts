@@ -1,6 +1,8 @@
+import type { MariadbConnections } from "../mariadb/index.js";
 import type { Connections } from "../pgadmin/index.js";
 import type { Topology } from "../topology/index.js";
 import type { CheckResult } from "./check.js";
+import { checkMariadbNode } from "./mariadb-checks.js";
 import {
   checkExtension,
   checkHbaCoverage,
@@ -18,13 +20,22 @@ import { checkSharding } from "./sharding-checks.js";
  * Every check, nodes in parallel. Checks that need a node that is not reachable are not run;
  * the reachability failure names it.
  */
-export async function runDoctor(t: Topology, conns: Connections): Promise<CheckResult[]> {
+export async function runDoctor(
+  t: Topology,
+  conns: Connections,
+  mariadb?: MariadbConnections,
+): Promise<CheckResult[]> {
   const nodes = [...t.nodes.values()];
   const reach = await Promise.all(nodes.map((n) => checkReachable(n)));
   const up = new Set(nodes.filter((_, i) => reach[i]!.ok).map((n) => n.name));
+  const mariadbNodes = await Promise.all(
+    nodes
+      .filter((n) => up.has(n.name) && n.engine === "mariadb")
+      .map((n) => checkMariadbNode(t, n, mariadb)),
+  );
   const perNode = await Promise.all(
     nodes
-      .filter((n) => up.has(n.name))
+      .filter((n) => up.has(n.name) && n.engine === "postgres")
       .map(async (n) => {
         const roles = [...t.roles.values()].filter((r) => r.nodes.includes(n.name));
         return [
@@ -45,5 +56,13 @@ export async function runDoctor(t: Topology, conns: Connections): Promise<CheckR
   const replication = await checkReplication(conns, t, up);
   const sharding = await checkSharding(t, conns, up);
   const router = await checkRouter(t);
-  return [...reach, ...perNode.flat(), ...replication, ...perLink, ...sharding, ...router];
+  return [
+    ...reach,
+    ...mariadbNodes.flat(),
+    ...perNode.flat(),
+    ...replication,
+    ...perLink,
+    ...sharding,
+    ...router,
+  ];
 }

@@ -34,6 +34,11 @@ export interface Step {
   readonly transaction: boolean;
   /** A pg_hba.conf rewrite (managed nodes) instead of SQL; the diff is in `sql` as comments. */
   readonly hba?: readonly HbaLine[];
+  /**
+   * Statements that run first, logged in as this role rather than the admin, before `sql` (MariaDB
+   * seeds run as the database's owner: MariaDB has no SET ROLE for accounts).
+   */
+  readonly runAs?: { readonly role: string; readonly sql: readonly string[] };
   /** The SQL depends on earlier steps (e.g. remote columns not there yet); known at apply time. */
   readonly deferred?: boolean;
 }

@@ -11,6 +11,7 @@ import {
 } from "../pgadmin/index.js";
 import type { MeshAccess } from "./mesh-access.js";
 import { makePlan } from "./plan.js";
+import { runMariadbStep } from "./plan-mariadb.js";
 
 export type StepEvent =
   | { readonly kind: "start"; readonly step: Step }
@@ -106,6 +107,9 @@ const quietLogging = [
 ];
 
 async function runStep(access: MeshAccess, step: Step): Promise<void> {
+  if (access.topology.nodes.get(step.node)?.engine === "mariadb") {
+    return runMariadbStep(access, step);
+  }
   const s = await access.connections.session(step.node, step.database);
   if (step.hba) {
     if (!access.config) throw new Error("the configuration of this node is not managed here");

@@ -1,3 +1,4 @@
+import type { MariadbConnections } from "../mariadb/index.js";
 import type { Connections, HbaLine } from "../pgadmin/index.js";
 import type { Topology } from "../topology/index.js";
 
@@ -19,6 +20,8 @@ export interface ConfigFiles {
 export interface MeshAccess {
   readonly topology: Topology;
   readonly connections: Connections;
+  /** Admin sessions to the MariaDB nodes (engine: mariadb); needed when the file has any. */
+  readonly mariadb?: MariadbConnections;
   readonly config: ConfigFiles | undefined;
   /** Drop what dbmesh created and the file no longer declares. */
   readonly prune: boolean;

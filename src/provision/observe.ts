@@ -66,7 +66,10 @@ export async function observeMesh(
 ): Promise<MeshState> {
   const t = access.topology;
   const schemas = schemasOfInterest(t);
-  const names = (nodes ?? [...t.nodes.keys()]).filter((n) => !access.skip?.has(n));
+  // MariaDB nodes are read by observeMariadbMesh.
+  const names = (nodes ?? [...t.nodes.keys()]).filter(
+    (n) => !access.skip?.has(n) && t.nodes.get(n)?.engine !== "mariadb",
+  );
   const entries = await Promise.all(
     names.map(async (name): Promise<[string, NodeState]> => {
       const databases = new Map<string, ObservedDatabaseContent>();

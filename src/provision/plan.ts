@@ -17,6 +17,7 @@ import {
 import type { MeshAccess } from "./mesh-access.js";
 import { type MeshState, observeMesh } from "./observe.js";
 import { emptyDatabase, planDatabase } from "./plan-database.js";
+import { addMariadbPlans, observeMariadbMesh } from "./plan-mariadb.js";
 import { planPrune } from "./plan-prune.js";
 import { planServer } from "./plan-server.js";
 
@@ -26,8 +27,9 @@ import { planServer } from "./plan-server.js";
  */
 export async function makePlan(access: MeshAccess, fromPhase: Phase = 1): Promise<Plan> {
   const before = access.connections.roundTrips;
-  const state = await observeMesh(access);
+  const [state, mariadb] = await Promise.all([observeMesh(access), observeMariadbMesh(access)]);
   const plan = await planFromState(access, state, fromPhase);
+  addMariadbPlans(access, plan, mariadb, fromPhase);
   plan.roundTrips = access.connections.roundTrips - before;
   return plan;
 }

@@ -5,6 +5,7 @@ export type {
   ColumnSource,
   DistributedTable,
   Endpoint,
+  Engine,
   FollowingTable,
   MeshDatabase,
   MeshLink,
@@ -25,6 +26,7 @@ export type {
   Topology,
 } from "./model.js";
 export { formatPosition } from "./model.js";
+export { type Placed, placeShard } from "./place-shard.js";
 export { jsonSchema } from "./schema.js";
 export { resolveSecret, secretValue } from "./secrets.js";
 export { formatIssue, TopologyError, type TopologyIssue } from "./topology-error.js";

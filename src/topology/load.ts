@@ -67,18 +67,19 @@ function build(
   const nodes = new Map<string, MeshNode>();
   for (const [name, n] of Object.entries(f.nodes)) {
     const group = rootOf(f, name);
+    const engine = n.engine === "postgres" ? "postgres" : "mariadb";
     nodes.set(
       name,
       Object.freeze({
         name,
         host: n.host,
         port: n.port,
-        engine: n.engine,
+        engine,
         capacity: n.capacity,
         managed: n.managed ?? isLoopback(n.host),
         binaries: n.binaries,
         admin: Object.freeze({
-          user: n.admin?.user ?? "postgres",
+          user: n.admin?.user ?? (engine === "mariadb" ? "root" : "postgres"),
           password: n.admin?.password
             ? { ref: n.admin.password, at: positionOf(["nodes", name, "admin", "password"]) }
             : undefined,

@@ -1,5 +1,3 @@
-import type { NodeFile } from "./schema.js";
-
 /** Where something was written in the topology file (1-based line and column). */
 export interface Position {
   readonly file: string;
@@ -13,11 +11,14 @@ export interface SecretRef {
   readonly at: Position | undefined;
 }
 
+export type Engine = "postgres" | "mariadb";
+
 export interface MeshNode {
   readonly name: string;
   readonly host: string;
   readonly port: number;
-  readonly engine: NodeFile["engine"];
+  /** `mysql` in the file is read as `mariadb`: both are spoken to over the MySQL protocol. */
+  readonly engine: Engine;
   readonly capacity: number;
   /** dbmesh creates, configures and starts this server on this machine. */
   readonly managed: boolean;

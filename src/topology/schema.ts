@@ -18,7 +18,12 @@ export const nodeSchema = z
   .strictObject({
     host: z.string().min(1).default("127.0.0.1").describe("Address the server listens on"),
     port: z.number().int().min(1).max(65535).describe("TCP port"),
-    engine: z.literal("postgres").default("postgres").describe("Database engine"),
+    engine: z
+      .enum(["postgres", "mariadb", "mysql"])
+      .default("postgres")
+      .describe(
+        "Database engine: postgres, or mariadb (mysql is the same: a MariaDB or MySQL server spoken to over the MySQL protocol)",
+      ),
     capacity: z
       .number()
       .positive()
@@ -39,7 +44,7 @@ export const nodeSchema = z
       ),
     admin: z
       .strictObject({
-        user: name.default("postgres"),
+        user: name.optional().describe("Superuser name (default: postgres, or root on MariaDB)"),
         password: secretRef.optional(),
       })
       .optional()

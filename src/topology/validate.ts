@@ -3,6 +3,7 @@ import { isIPv4 } from "node:net";
 import type { Topology } from "./model.js";
 import type { TopologyFile } from "./schema.js";
 import type { TopologyIssue } from "./topology-error.js";
+import { checkMariadb } from "./validate-mariadb.js";
 import { checkReplication, primaryOf } from "./validate-replication.js";
 import { checkSharding } from "./validate-sharding.js";
 import { closest } from "./zod-issues.js";
@@ -40,7 +41,7 @@ export function checkTopology(t: Topology, f: TopologyFile): TopologyIssue[] {
       issue(
         ["nodes", n.name],
         `node "${n.name}" is not managed by dbmesh, so it needs superuser credentials`,
-        "admin: { user: postgres, password: env:NAME }",
+        `admin: { user: ${n.engine === "mariadb" ? "root" : "postgres"}, password: env:NAME }`,
         "add admin credentials, or set managed: true if dbmesh should run this server locally",
       );
     }
@@ -192,6 +193,7 @@ export function checkTopology(t: Topology, f: TopologyFile): TopologyIssue[] {
   });
 
   issues.push(...checkReplication(t, f));
+  issues.push(...checkMariadb(t));
   issues.push(...checkSharding(t, f));
   for (const cycle of exposureCycles(t)) {
     issue(

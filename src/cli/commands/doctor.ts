@@ -8,7 +8,7 @@ export async function doctorCommand(args: Args, out: Output): Promise<number> {
   const t = loadFromArgs(args);
   const conns = connectionsFor(t);
   try {
-    const results = await runDoctor(t, conns);
+    const results = await runDoctor(t, conns, conns.mariadb);
     out.data({ ok: results.every((r) => r.ok), checks: results });
     for (const r of results) {
       const ms = r.ms !== undefined ? `  ${r.ms} ms` : "";

@@ -7,8 +7,9 @@ import type { Args } from "../args.js";
 import { connectionsFor, loadFromArgs, localNode } from "../mesh.js";
 import type { Output } from "../output.js";
 import { formatTable } from "../table.js";
+import { mariadbNodeStatus } from "./status-mariadb.js";
 
-interface NodeStatus {
+export interface NodeStatus {
   node: string;
   state: "up" | "down";
   managed: boolean;
@@ -30,6 +31,7 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
   try {
     const nodes = await Promise.all(
       [...t.nodes.values()].map(async (n): Promise<NodeStatus> => {
+        if (n.engine === "mariadb") return mariadbNodeStatus(t, n, conns.mariadb);
         const proc = n.managed ? await nodeProcess(localNode(t, n)) : undefined;
         const declared = t.databases.filter((d) => d.node === n.name);
         try {

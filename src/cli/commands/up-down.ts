@@ -29,6 +29,7 @@ import { adminCredentials, loadFromArgs, localNode, meshAccess } from "../mesh.j
 import type { Output } from "../output.js";
 import { runApply } from "./apply.js";
 import { createStandby } from "./standby.js";
+import { startMariadbNode, stopMariadbNode } from "./up-mariadb.js";
 
 /** Managed nodes, or the one named by --node. */
 function localNodes(t: Topology, args: Args): MeshNode[] {
@@ -230,6 +231,7 @@ async function startOne(
   n: MeshNode,
   progress: (line: string) => void,
 ): Promise<Started> {
+  if (n.engine === "mariadb") return startMariadbNode(t, n);
   const ln = localNode(t, n);
   try {
     const dataDir = nodePaths(ln).dataDir;
@@ -283,6 +285,10 @@ export async function downCommand(args: Args, out: Output): Promise<number> {
   const t = loadFromArgs(args);
   const purge = args.flags.has("--purge");
   for (const n of localNodes(t, args)) {
+    if (n.engine === "mariadb") {
+      out.line(await stopMariadbNode(t, n, purge));
+      continue;
+    }
     const ln = localNode(t, n);
     if (purge) {
       await purgeNode(ln);

@@ -1,0 +1,50 @@
+// MariaDB (and MySQL) nodes: the local server's lifecycle, admin sessions over the MySQL
+// protocol, introspection, and the statements apply runs. Quoting lives in quote.ts only.
+export * from "./admin-sql.js";
+export { findMariadb, MARIADB_PACKAGE, type MariadbBinaries } from "./binaries.js";
+export {
+  connectMariadb,
+  MariadbConnections,
+  type MariadbResult,
+  type MariadbSession,
+  type MariadbTarget,
+} from "./connections.js";
+export {
+  accountKey,
+  grantOn,
+  type ObservedAccount,
+  type ObservedDbGrant,
+  type ObservedMariadb,
+  type ObservedMariadbDatabase,
+  observeMariadb,
+} from "./introspect.js";
+export {
+  initMariadb,
+  type MariadbProcess,
+  mariadbProcess,
+  purgeMariadb,
+  startMariadb,
+  stopMariadb,
+} from "./lifecycle.js";
+export {
+  hasMariadbData,
+  type LocalMariadb,
+  type MariadbPaths,
+  mariadbPaths,
+} from "./local-node.js";
+export {
+  isMariadbError,
+  MariadbError,
+  type MariadbErrorKind,
+} from "./mariadb-error.js";
+export {
+  account,
+  accountHost,
+  accountHostAdmits,
+  grantDatabase,
+  ident,
+  literal,
+  maskPasswords,
+  nativePasswordHash,
+  qualified,
+} from "./quote.js";
