@@ -12,7 +12,7 @@ export class UsageError extends Error {
   readonly kind = "usage" as const;
 }
 
-const valueFlags = new Set(["-f", "--file", "--node", "--wait"]);
+const valueFlags = new Set(["-f", "--file", "--node", "--wait", "--to"]);
 const booleanFlags = new Set([
   "--json",
   "--purge",
@@ -69,11 +69,13 @@ usage: dbmesh [-f FILE] COMMAND [options]
   down [--node N] [--purge] stop local nodes; --purge deletes their data
   plan [--json] [--prune]   per node, the SQL apply would run; exit 0 none, 1 some
   apply [--json] [--prune]  converge live servers to the file
-  status [--json]           nodes, databases, links
+  status [--json]           nodes, databases, links, shards, router
   doctor [--json]           every check with its cause and fix; exit 1 if any fails
   sql NODE[/DB] SQL [--json] run SQL on a node as its admin and print the result
   explain [NODE[/DB]] SQL [--analyze]  which nodes a query touches through postgres_fdw,
                             what is pushed down to them, what is pulled back whole
+  shard move TABLE KEY --to NODE  move one shard's rows (and its following tables') to
+                            NODE while other keys stay writable; edits the file to match
   promote NODE              promote a standby (failover); repoint the other standbys
   switchover NODE [--wait S] planned swap: the standby becomes primary, the primary its standby
   serve                     the router on router.listen (SIGHUP reloads, ^C stops)

@@ -35,5 +35,5 @@ export {
 export * from "./role-sql.js";
 export { scramMatches, scramVerifier } from "./scram.js";
 export type { HbaLine, NodePlan, Phase, Plan, Problem, Step } from "./step.js";
-export { stepCount } from "./step.js";
+export { quietLogging, stepCount } from "./step.js";
 export { divergence, lsnBytes, parseHistory, type TimelinePosition } from "./timeline.js";

@@ -65,3 +65,14 @@ export interface Plan {
 export function stepCount(plan: Plan): number {
   return plan.nodes.reduce((n, p) => n + p.steps.length, 0);
 }
+
+/**
+ * Keeps statements that carry passwords out of the server log, even when they fail or the
+ * server logs all statements (log_statement, log_min_error_statement and
+ * log_min_duration_statement are superuser-settable; SET LOCAL ends with the transaction).
+ */
+export const quietLogging = [
+  "SET LOCAL log_statement = 'none'",
+  "SET LOCAL log_min_error_statement = 'panic'",
+  "SET LOCAL log_min_duration_statement = -1",
+];

@@ -5,6 +5,7 @@ import {
   type Phase,
   type Plan,
   type Problem,
+  quietLogging,
   type Step,
   statementError,
   stepCount,
@@ -94,17 +95,6 @@ export async function applyMesh(
   ];
   return { changed, failures, problems, roundTrips: access.connections.roundTrips - start };
 }
-
-/**
- * Keeps statements that carry passwords out of the server log, even when they fail or the
- * server logs all statements (log_statement, log_min_error_statement and
- * log_min_duration_statement are superuser-settable; SET LOCAL ends with the transaction).
- */
-const quietLogging = [
-  "SET LOCAL log_statement = 'none'",
-  "SET LOCAL log_min_error_statement = 'panic'",
-  "SET LOCAL log_min_duration_statement = -1",
-];
 
 async function runStep(access: MeshAccess, step: Step): Promise<void> {
   if (access.topology.nodes.get(step.node)?.engine === "mariadb") {

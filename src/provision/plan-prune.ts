@@ -6,16 +6,21 @@ import {
   isManaged,
   type ObservedDatabaseContent,
 } from "../pgadmin/index.js";
+import { shardServers } from "../sharding/index.js";
 import type { MeshDatabase, Topology } from "../topology/index.js";
 
 /**
  * With --prune: foreign servers, views and copies that dbmesh made in this database (they carry
- * its comment) and that no link declares any more. DROP SERVER … CASCADE also drops the user
+ * its comment) and that no link or sharded table declares any more. DROP SERVER … CASCADE also drops the user
  * mappings and the foreign tables imported through it.
  */
 export function planPrune(t: Topology, db: MeshDatabase, have: ObservedDatabaseContent): Step[] {
   const links = t.links.filter((l) => l.from.node === db.node && l.from.database === db.name);
-  const servers = new Set(links.map((l) => l.server));
+  // A coordinator's shard servers are declared by sharded:, not links:.
+  const servers = new Set([
+    ...links.map((l) => l.server),
+    ...shardServers(t, db.node, db.name).keys(),
+  ]);
   const views = new Set(
     links.flatMap((l) => l.views?.tables.map((v) => `${l.views!.into}.${v.table}`) ?? []),
   );

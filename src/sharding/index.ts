@@ -21,12 +21,19 @@ export {
   isShardingCoordinator,
   planCoordinator,
   planShardTables,
+  type ShardGroup,
   type ShardLayout,
+  type ShardServer,
+  serverTarget,
+  shardGroup,
+  shardHandle,
   shardingExtensions,
   shardingSchemas,
   shardLayouts,
+  shardServerName,
   shardServers,
   unsupportedSharding,
 } from "./plan-sharding.js";
+export { type MoveResult, moveShard } from "./shard-move.js";
 export { type ShardStatus, shardStatus } from "./shard-status.js";
 export { shardCheck } from "./sharding-sql.js";

@@ -54,6 +54,8 @@ interface Shaped {
   readonly key: string;
   readonly placement: ShardPlacement;
   readonly shards: readonly Shard[];
+  /** The foreign server of each remote shard, by position in shards (undefined: local). */
+  readonly servers: readonly (string | undefined)[];
   readonly sequence: string | undefined;
   readonly idColumn: string | undefined;
   readonly route: FollowRoute | undefined;
@@ -74,12 +76,15 @@ function shape(t: Topology, s: MeshShardedTable): Shaped | undefined {
   const p = buildable(s) ? undefined : followParent(t, s);
   if (s.kind === "reference" || s.source.kind !== "columns" || (!buildable(s) && !p))
     return undefined;
+  // A following table's shard i is on the node of its parent's shard i: same server.
+  const root = p ?? s;
   const common = {
     s,
     constraints: s.source.constraints,
     key: s.key,
     placement: s.placement,
     shards: s.shards,
+    servers: root.shards.map((sh) => (sh.local ? undefined : shardServerName(sh.name))),
     sequence: s.id?.sequence,
     idColumn: s.id?.column,
   };
@@ -141,6 +146,53 @@ export function shardLayouts(t: Topology): ShardLayout[] {
   }));
 }
 
+/** One shard of a distributed table and the shards of its following tables at its position. */
+export interface ShardGroup {
+  /** The distributed table (key under sharded:) and the shard named on the command line. */
+  readonly table: string;
+  readonly shard: Shard;
+  readonly server: string | undefined;
+  readonly coordinator: { readonly node: string; readonly database: string };
+  /** Every table whose rows move with it: the table itself, then its following tables. */
+  readonly members: readonly {
+    readonly name: string;
+    readonly schema: string;
+    readonly shard: string;
+    readonly columns: readonly ColumnDef[];
+  }[];
+}
+
+/**
+ * The shard of `table` that `handle` names (its list value, or its name with or without the
+ * table's prefix), with the co-located shards that move with it; a reason when there is none.
+ */
+export function shardGroup(t: Topology, table: string, handle: string): ShardGroup | string {
+  const all = shapes(t);
+  const root = all.find((x) => x.s.name === table);
+  if (!root) {
+    const names = all.filter((x) => x.s.kind === "distributed").map((x) => x.s.name);
+    return `no distributed table ${table} that apply builds; tables: ${names.join(", ") || "none"}`;
+  }
+  if (root.s.kind !== "distributed")
+    return `${table} follows ${root.s.kind === "follows" ? root.s.follows : "another table"}: move the shard of that table, its rows come along`;
+  const i = root.shards.findIndex((sh) => shardHandle(sh) === handle || sh.name === handle);
+  if (i < 0)
+    return `${table} has no shard ${handle}; its shards: ${root.shards.map((sh) => shardHandle(sh)).join(", ")}`;
+  const followers = all.filter((x) => x.s.kind === "follows" && x.s.follows === table);
+  return {
+    table,
+    shard: root.shards[i]!,
+    server: root.servers[i],
+    coordinator: root.s.coordinator,
+    members: [root, ...followers].map((x) => ({
+      name: x.s.name,
+      schema: x.s.table.schema,
+      shard: x.shards[i]!.name,
+      columns: x.columns,
+    })),
+  };
+}
+
 /** Sharded tables apply cannot build yet: one problem each, on the coordinator's node. */
 export function unsupportedSharding(t: Topology): Problem[] {
   return t.sharded
@@ -186,27 +238,64 @@ export function shardingSchemas(t: Topology): [string, string][] {
   return out;
 }
 
-/** The foreign servers a coordinator database needs: one per shard node (and database). */
-export function shardServers(
-  t: Topology,
-  node: string,
-  db: string,
-): Map<string, { node: string; database: string }> {
-  const ends = new Map<string, { node: string; database: string }>();
-  for (const { s } of shapes(t)) {
-    if (s.coordinator.node !== node || s.coordinator.database !== db) continue;
-    for (const sh of s.shards)
-      if (!sh.local) ends.set(key(sh.node, sh.database), { node: sh.node, database: sh.database });
+/**
+ * A remote shard's foreign server: one per shard of a distributed table, shared by the shards of
+ * its following tables at the same position. Co-located shards on one server let postgres_fdw
+ * push their join down whole; a server per shard (not per node) lets each shard be scanned on
+ * its own connection (async Append runs one request per connection at a time), and lets `shard
+ * move` repoint one shard by changing its server's address, which takes no lock on the table.
+ */
+export function shardServerName(shard: string): string {
+  let name = `shard_${shard}`;
+  while (Buffer.byteLength(name) > 63) name = [...name].slice(0, -1).join("");
+  return name;
+}
+
+/** A foreign server of a coordinator database, and the shard it reaches. */
+export interface ShardServer {
+  readonly node: string;
+  readonly database: string;
+  /** The distributed table (key under sharded:) and shard it was made for. */
+  readonly table: string;
+  readonly shard: Shard;
+}
+
+/** The foreign servers a coordinator database needs: one per remote shard of its tables. */
+export function shardServers(t: Topology, node: string, db: string): Map<string, ShardServer> {
+  const out = new Map<string, ShardServer>();
+  for (const x of shapes(t)) {
+    if (x.s.coordinator.node !== node || x.s.coordinator.database !== db) continue;
+    x.shards.forEach((sh, i) => {
+      const name = x.servers[i];
+      if (name && !out.has(name))
+        out.set(name, { node: sh.node, database: sh.database, table: x.s.name, shard: sh });
+    });
   }
-  const perNode = new Map<string, number>();
-  for (const e of ends.values()) perNode.set(e.node, (perNode.get(e.node) ?? 0) + 1);
-  const out = new Map<string, { node: string; database: string }>();
-  for (const e of ends.values())
-    out.set(perNode.get(e.node)! > 1 ? `shard_${e.node}_${e.database}` : `shard_${e.node}`, e);
   return out;
 }
 
-function ownerOf(t: Topology, node: string, db: string): string | undefined {
+/**
+ * The node and database a shard server points at now, by its options; undefined when they name
+ * no declared node. A server whose address differs from its shard's declared node has had its
+ * shard moved in the file but not its rows: apply leaves it alone and says so.
+ */
+export function serverTarget(
+  t: Topology,
+  options: Readonly<Record<string, string>>,
+): { node: string; database: string } | undefined {
+  const n = [...t.nodes.values()].find(
+    (m) => m.host === options.host && String(m.port) === options.port,
+  );
+  return n && options.dbname ? { node: n.name, database: options.dbname } : undefined;
+}
+
+/** What `dbmesh shard move` takes to name a shard: its list value, default, or its name. */
+export function shardHandle(sh: Shard): string {
+  if (sh.bounds.kind === "list" && sh.bounds.values.length === 1) return sh.bounds.values[0]!;
+  return sh.bounds.kind === "default" ? "default" : sh.name;
+}
+
+export function ownerOf(t: Topology, node: string, db: string): string | undefined {
   return t.databases.find((d) => d.node === node && d.name === db)?.owner;
 }
 
@@ -230,6 +319,20 @@ const shardServerTuning: Record<string, string> = {
   use_remote_estimate: "false",
   analyze_sampling: "auto",
 };
+
+/** A shard server's options: where the shard's node is, and the tuning above. */
+export function shardServerOptions(
+  t: Topology,
+  end: { node: string; database: string },
+): Record<string, string> {
+  const to = t.nodes.get(end.node);
+  return {
+    host: to?.host ?? "127.0.0.1",
+    port: String(to?.port ?? 5432),
+    dbname: end.database,
+    ...shardServerTuning,
+  };
+}
 
 /** Settings of a coordinator database: joins and aggregates per partition, pushed to shards. */
 // https://www.postgresql.org/docs/17/runtime-config-query.html#GUC-ENABLE-PARTITIONWISE-JOIN
@@ -310,22 +413,27 @@ export function planCoordinator(
     steps.push({ node, database: db, phase: 2, summary, sql, transaction: true, secret });
 
   const servers = shardServers(t, node, db);
-  const serverOf = new Map([...servers].map(([name, e]) => [key(e.node, e.database), name]));
   for (const [name, end] of servers) {
-    const to = t.nodes.get(end.node);
-    const options = {
-      host: to?.host ?? "127.0.0.1",
-      port: String(to?.port ?? 5432),
-      dbname: end.database,
-      ...shardServerTuning,
-    };
+    const options = shardServerOptions(t, end);
     const server = have.servers.get(name);
+    const at = server && serverTarget(t, server.options);
+    if (server && (at?.node !== end.node || at.database !== end.database)) {
+      const now = at
+        ? `${at.node}/${at.database}`
+        : `${server.options.host}:${server.options.port}`;
+      problems.push({
+        node,
+        message: `sharded.${end.table}: shard ${end.shard.name} is on ${now} (server ${name}), but the file places it on ${end.node}/${end.database}; its rows have not moved`,
+        hint: `move them with \`dbmesh shard move ${end.table} ${shardHandle(end.shard)} --to ${end.node}\`, or put the file back`,
+      });
+      continue;
+    }
     const { change, otherFdw } = serverChanges(
       server,
       name,
       "postgres_fdw",
       options,
-      `create postgres_fdw server ${name} → ${end.node}/${end.database} for shards`,
+      `create postgres_fdw server ${name} → ${end.node}/${end.database} for shard ${end.shard.name}`,
       [grantServerUsage(name, owner)],
     );
     if (otherFdw) {
@@ -424,7 +532,7 @@ export function planCoordinator(
           alterOwner("TABLE", schema, sh.name, owner),
         ]);
       } else {
-        const server = serverOf.get(key(sh.node, sh.database)) ?? "";
+        const server = x.servers[s.shards.indexOf(sh)] ?? "";
         step(
           `create foreign partition ${schema}.${sh.name} of ${s.name} → ${sh.node}/${sh.database}`,
           [

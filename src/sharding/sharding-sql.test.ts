@@ -97,8 +97,8 @@ describe("planning sharded tables on empty databases", () => {
     assert.deepEqual(
       c.steps.map((s) => s.summary),
       [
-        "create postgres_fdw server shard_a → a/library for shards",
-        "map lib to lib@a on shard_a",
+        "create postgres_fdw server shard_booksample_paris → a/library for shard booksample_paris",
+        "map lib to lib@a on shard_booksample_paris",
         "set enable_partitionwise_join=on, enable_partitionwise_aggregate=on for database library",
         "create booksample: partitioned by list (location), ids from booksample_id_seq",
         "create foreign partition public.booksample_paris of booksample → a/library",

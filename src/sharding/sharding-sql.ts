@@ -132,6 +132,17 @@ export function createForeignPartition(
   return `CREATE FOREIGN TABLE ${qualified(schema, name)} PARTITION OF ${qualified(schema, parent)} ${partitionBound(bounds)} SERVER ${ident(server)} OPTIONS (schema_name ${literal(schema)}, table_name ${literal(name)})`;
 }
 
+/** A foreign table (not a partition) over a shard table, with the declared columns. */
+export function createShardForeignTable(
+  schema: string,
+  name: string,
+  columns: readonly ColumnDef[],
+  server: string,
+  remote: string,
+): string {
+  return `CREATE FOREIGN TABLE ${qualified(schema, name)} (${columnsSql(columns).join(", ")}) SERVER ${ident(server)} OPTIONS (schema_name ${literal(schema)}, table_name ${literal(remote)})`;
+}
+
 export function createSequence(schema: string, name: string): string {
   return `CREATE SEQUENCE ${qualified(schema, name)}`;
 }
@@ -237,6 +248,36 @@ END`;
       `ALTER VIEW ${view} ALTER COLUMN ${ident(r.idDefault.column)} SET DEFAULT nextval(${literal(qualified(r.schema, r.idDefault.sequence))}::regclass)`,
     );
   return sql;
+}
+
+/**
+ * What keeps a moved shard's old tables from taking writes: a trigger on each that fails every
+ * INSERT, UPDATE, DELETE and TRUNCATE with serialization_failure (40001, which clients retry),
+ * saying where the shard went. A session whose transaction reached the old node before the
+ * move keeps its connection there until the transaction ends; this turns its write into a
+ * retry instead of a row stored where nothing reads. Creating a trigger takes SHARE ROW
+ * EXCLUSIVE, which readers' ACCESS SHARE does not conflict with.
+ */
+export function fenceMovedShard(
+  schema: string,
+  fn: string,
+  tables: readonly string[],
+  movedTo: string,
+): string[] {
+  const f = qualified(schema, fn);
+  const body = `
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = '40001',
+    MESSAGE = format('%s.%s has moved to %s', TG_TABLE_SCHEMA, TG_TABLE_NAME, ${literal(movedTo)}),
+    HINT = 'retry the transaction: the coordinator reads and writes the new node now';
+END`;
+  return [
+    `CREATE OR REPLACE FUNCTION ${f}() RETURNS trigger LANGUAGE plpgsql AS ${dollar(body)}`,
+    ...tables.flatMap((t) => [
+      `CREATE TRIGGER dbmesh_moved BEFORE INSERT OR UPDATE OR DELETE ON ${qualified(schema, t)} FOR EACH ROW EXECUTE FUNCTION ${f}()`,
+      `CREATE TRIGGER dbmesh_moved_truncate BEFORE TRUNCATE ON ${qualified(schema, t)} FOR EACH STATEMENT EXECUTE FUNCTION ${f}()`,
+    ]),
+  ];
 }
 
 function dollar(body: string): string {
