@@ -11,7 +11,7 @@ import {
   serverChanges,
 } from "../pgadmin/index.js";
 import { type MeshLink, secretValue, type Topology } from "../topology/index.js";
-import { serverOptions, wrapperOf } from "./server-options.js";
+import { mappingOptions, serverOptions, wrapperOf } from "./server-options.js";
 
 /** Phase 2 of a link on its local database: foreign server, user mappings, grants, schemas. */
 export function planLinkSetup(
@@ -58,7 +58,7 @@ export function planLinkSetup(
     mapped.add(m.local);
     const remote = t.roles.get(m.remote);
     if (!remote) continue;
-    const want = { user: m.remote, password: secretValue(t, remote.password) };
+    const want = mappingOptions(link, m.remote, secretValue(t, remote.password));
     const mapping = mappingChange(
       server,
       link.server,

@@ -11,25 +11,53 @@ const postgresFdwDefaults: Record<string, string> = {
   async_capable: "true",
 };
 
+// mysql_fdw options (its README, "Usage"; Debian postgresql-15-mysql-fdw 2.8):
+// character_set defaults to `auto`, the operating system's locale — latin1 or ASCII under a C
+// locale, which turns non-ASCII text into `?` — so it is utf8mb4, as MariaDB nodes store text.
+// fetch_size 10000 (default 100): rows per fetch of the result set; bench:hetero measures it.
+// reconnect: a connection MariaDB closed (wait_timeout, a restart) is reopened instead of
+// failing the next query of the session.
+const mysqlFdwDefaults: Record<string, string> = {
+  character_set: "utf8mb4",
+  fetch_size: "10000",
+  reconnect: "true",
+};
+
 /** Options of the foreign server a link creates: where the remote end is, plus tuning. */
 export function serverOptions(t: Topology, link: MeshLink): Record<string, string> {
   const to = t.nodes.get(link.to.node);
-  const base: Record<string, string> = {
-    host: to?.host ?? "127.0.0.1",
-    port: String(to?.port ?? 5432),
-    dbname: link.to.database,
-  };
-  const tuning = link.via === "postgres_fdw" ? postgresFdwDefaults : {};
+  const base: Record<string, string> =
+    link.via === "mysql_fdw"
+      ? // mysql_fdw names the MariaDB database per foreign table (dbname), not per server.
+        { host: to?.host ?? "127.0.0.1", port: String(to?.port ?? 3306) }
+      : { host: to?.host ?? "127.0.0.1", port: String(to?.port ?? 5432), dbname: link.to.database };
+  const tuning =
+    link.via === "postgres_fdw"
+      ? postgresFdwDefaults
+      : link.via === "mysql_fdw"
+        ? mysqlFdwDefaults
+        : {};
   const overrides = Object.fromEntries(
     Object.entries(link.options).map(([k, v]) => [k, String(v)]),
   );
   return { ...base, ...tuning, ...overrides };
 }
 
+/** The foreign data wrapper of a link's server. */
 export function wrapperOf(link: MeshLink): string {
-  return link.via === "dblink" ? "dblink_fdw" : "postgres_fdw";
+  return link.via === "dblink" ? "dblink_fdw" : link.via;
 }
 
+/** The extension that provides it. */
 export function extensionOf(link: MeshLink): string {
-  return link.via === "dblink" ? "dblink" : "postgres_fdw";
+  return link.via === "dblink" ? "dblink" : link.via;
+}
+
+/** mysql_fdw's user mapping options are username/password; libpq's are user/password. */
+export function mappingOptions(
+  link: MeshLink,
+  user: string,
+  password: string,
+): { [k: string]: string } {
+  return link.via === "mysql_fdw" ? { username: user, password } : { user, password };
 }

@@ -53,7 +53,7 @@ export function mappingChange(
   existing: ObservedForeignServer | undefined,
   server: string,
   local: string,
-  want: { user: string; password: string },
+  want: Options,
   remote: string,
 ): PlannedSql | undefined {
   const current = existing?.mappings.get(local);

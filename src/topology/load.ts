@@ -158,7 +158,12 @@ function build(
       as: Object.freeze(as),
       owner: as[0]?.local ?? "",
       import: l.import
-        ? Object.freeze({ schema: l.import.schema, into: l.import.into, tables: l.import.tables })
+        ? Object.freeze({
+            schema: l.import.schema,
+            into: l.import.into,
+            tables: l.import.tables,
+            writable: l.import.writable,
+          })
         : undefined,
       views: l.views
         ? Object.freeze({ into: l.views.into, tables: Object.freeze(l.views.tables.map(tableRef)) })

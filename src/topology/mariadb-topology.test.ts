@@ -66,7 +66,7 @@ links:
       link?.message ?? "",
       /postgres_fdw links PostgreSQL databases; node "shop" is a MariaDB node/,
     );
-    assert.match(link?.hint ?? "", /not supported yet/);
+    assert.match(link?.hint ?? "", /use via: mysql_fdw/);
   });
 
   test("a managed MariaDB node listens on loopback only", () => {

@@ -117,7 +117,7 @@ export interface MeshLink {
   readonly index: number;
   readonly from: Endpoint;
   readonly to: Endpoint;
-  readonly via: "dblink" | "postgres_fdw";
+  readonly via: "dblink" | "postgres_fdw" | "mysql_fdw";
   /** Foreign server name on the local end. */
   readonly server: string;
   readonly as: readonly RoleMapping[];
@@ -128,6 +128,8 @@ export interface MeshLink {
         readonly schema: string;
         readonly into: string;
         readonly tables: readonly string[] | undefined;
+        /** mysql_fdw: INSERT, UPDATE and DELETE go through to MariaDB (granted on both ends). */
+        readonly writable: boolean;
       }
     | undefined;
   readonly views: { readonly into: string; readonly tables: readonly TableRef[] } | undefined;

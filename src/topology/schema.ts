@@ -143,7 +143,11 @@ export const linkSchema = z
       .string()
       .regex(/^[^/]+\/[^/]+$/, { message: "expected node/database" })
       .describe("Remote end: node/database the link reaches"),
-    via: z.enum(["dblink", "postgres_fdw"]).describe("Link kind"),
+    via: z
+      .enum(["dblink", "postgres_fdw", "mysql_fdw"])
+      .describe(
+        "Link kind: dblink or postgres_fdw between PostgreSQL databases; mysql_fdw from a PostgreSQL 15 node (system binaries) to a MariaDB database",
+      ),
     name: name.optional().describe("Foreign server name (default: the remote node's name)"),
     as: z
       .record(name, name)
@@ -151,12 +155,20 @@ export const linkSchema = z
       .describe("Role mapping local → remote; the first local role owns what the link creates"),
     import: z
       .strictObject({
-        schema: name.describe("Remote schema"),
+        schema: name.describe("Remote schema (mysql_fdw: the MariaDB database)"),
         into: name.describe("Local schema that receives the foreign tables"),
         tables: z.array(name).optional().describe("Only these tables (default: all)"),
+        writable: z
+          .boolean()
+          .default(false)
+          .describe(
+            "mysql_fdw: mapped roles may INSERT, UPDATE and DELETE through the foreign tables, and the MariaDB users get those grants (default: SELECT only)",
+          ),
       })
       .optional()
-      .describe("postgres_fdw: IMPORT FOREIGN SCHEMA, kept in sync with the remote tables"),
+      .describe(
+        "postgres_fdw or mysql_fdw: IMPORT FOREIGN SCHEMA, kept in sync with the remote tables",
+      ),
     views: z
       .strictObject({
         into: name.describe("Local schema for the views"),

@@ -115,13 +115,17 @@ export function checkMariadb(t: Topology): TopologyIssue[] {
   }
 
   for (const l of t.links) {
+    // mysql_fdw links reach MariaDB by design: validate-mysql-fdw.ts checks their ends.
+    if (l.via === "mysql_fdw") continue;
     for (const end of ["from", "to"] as const) {
       if (!isMariadb(l[end].node)) continue;
       issue(
         ["links", l.index, end],
         `${l.via} links PostgreSQL databases; node "${l[end].node}" is a MariaDB node`,
         "a PostgreSQL node/database",
-        "links to and from MariaDB nodes (mysql_fdw, the CONNECT engine) are not supported yet",
+        end === "to"
+          ? "use via: mysql_fdw to read a MariaDB database from PostgreSQL"
+          : "links from MariaDB nodes (the CONNECT engine) are not supported yet",
       );
     }
   }

@@ -4,6 +4,7 @@ import type { Topology } from "./model.js";
 import type { TopologyFile } from "./schema.js";
 import type { TopologyIssue } from "./topology-error.js";
 import { checkMariadb } from "./validate-mariadb.js";
+import { checkMysqlFdw } from "./validate-mysql-fdw.js";
 import { checkReplication, primaryOf } from "./validate-replication.js";
 import { checkSharding } from "./validate-sharding.js";
 import { closest } from "./zod-issues.js";
@@ -194,6 +195,7 @@ export function checkTopology(t: Topology, f: TopologyFile): TopologyIssue[] {
 
   issues.push(...checkReplication(t, f));
   issues.push(...checkMariadb(t));
+  issues.push(...checkMysqlFdw(t, f));
   issues.push(...checkSharding(t, f));
   for (const cycle of exposureCycles(t)) {
     issue(
