@@ -1,6 +1,7 @@
 // MariaDB (and MySQL) nodes: the local server's lifecycle, admin sessions over the MySQL
 // protocol, introspection, and the statements apply runs. Quoting lives in quote.ts only.
 export * from "./admin-sql.js";
+export { type DbPrivilege, grantPrivileges, revokePrivileges } from "./grant-sql.js";
 export { findMariadb, MARIADB_PACKAGE, type MariadbBinaries } from "./binaries.js";
 export {
   connectMariadb,
@@ -48,3 +49,4 @@ export {
   nativePasswordHash,
   qualified,
 } from "./quote.js";
+export { type MariadbColumn, type MariadbTable, readMariadbTables } from "./tables.js";

@@ -57,9 +57,11 @@ export function importForeignSchema(
   tables: readonly string[],
   server: string,
   into: string,
+  options: Options = {},
 ): string {
   const limit = tables.length ? ` LIMIT TO (${tables.map(ident).join(", ")})` : "";
-  return `IMPORT FOREIGN SCHEMA ${ident(remoteSchema)}${limit} FROM SERVER ${ident(server)} INTO ${ident(into)}`;
+  const opts = Object.keys(options).length ? ` OPTIONS (${optionList(options)})` : "";
+  return `IMPORT FOREIGN SCHEMA ${ident(remoteSchema)}${limit} FROM SERVER ${ident(server)} INTO ${ident(into)}${opts}`;
 }
 
 export function dropForeignTable(schema: string, table: string): string {

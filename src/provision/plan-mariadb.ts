@@ -26,6 +26,7 @@ import {
 import { PgAdminError, type Phase, type Plan, type Problem, type Step } from "../pgadmin/index.js";
 import { type MeshNode, secretValue, TopologyError } from "../topology/index.js";
 import type { MeshAccess } from "./mesh-access.js";
+import { linkAccountHosts, planLinkGrants } from "./plan-mysql-fdw.js";
 
 /** The database MariaDB server-level steps connect to (its system database). */
 const SYSTEM_DATABASE = "mysql";
@@ -132,7 +133,9 @@ export function planMariadbNode(
   const hostsOf = new Map<string, string[]>();
   for (const r of roles) {
     const password = secretValue(t, r.password);
-    const hosts = [...new Set(r.from.map(accountHost))];
+    const hosts = [
+      ...new Set([...r.from.map(accountHost), ...linkAccountHosts(t, node.name, r.name)]),
+    ];
     hostsOf.set(r.name, hosts);
     for (const host of hosts) {
       const key = accountKey(r.name, host);
@@ -198,6 +201,8 @@ export function planMariadbNode(
       ]);
     }
   }
+
+  steps.push(...planLinkGrants(t, node.name, o, fromPhase));
 
   const base = t.file.replace(/[^/]+$/, "");
   for (const d of databases) {

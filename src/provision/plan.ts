@@ -6,6 +6,7 @@ import {
   planLinkSetup,
   type RemoteCatalog,
 } from "../links/index.js";
+import { type MysqlRemote, mysqlFdwMissingHint, planMysqlImport } from "../links/mysql-fdw.js";
 import type { NodePlan, Phase, Plan, Problem, Step } from "../pgadmin/index.js";
 import { createExtension, type ObservedDatabaseContent } from "../pgadmin/index.js";
 import {
@@ -18,6 +19,7 @@ import type { MeshAccess } from "./mesh-access.js";
 import { type MeshState, observeMesh } from "./observe.js";
 import { emptyDatabase, planDatabase } from "./plan-database.js";
 import { addMariadbPlans, observeMariadbMesh } from "./plan-mariadb.js";
+import { readMysqlRemotes } from "./plan-mysql-fdw.js";
 import { planPrune } from "./plan-prune.js";
 import { planServer } from "./plan-server.js";
 
@@ -28,7 +30,8 @@ import { planServer } from "./plan-server.js";
 export async function makePlan(access: MeshAccess, fromPhase: Phase = 1): Promise<Plan> {
   const before = access.connections.roundTrips;
   const [state, mariadb] = await Promise.all([observeMesh(access), observeMariadbMesh(access)]);
-  const plan = await planFromState(access, state, fromPhase);
+  const mysqlRemotes = await readMysqlRemotes(access, mariadb);
+  const plan = await planFromState(access, state, fromPhase, mysqlRemotes);
   addMariadbPlans(access, plan, mariadb, fromPhase);
   plan.roundTrips = access.connections.roundTrips - before;
   return plan;
@@ -38,6 +41,7 @@ export async function planFromState(
   access: MeshAccess,
   state: MeshState,
   fromPhase: Phase,
+  mysqlRemotes: ReadonlyMap<number, MysqlRemote> = new Map(),
 ): Promise<Plan> {
   const t = access.topology;
   const byNode = new Map<string, NodePlan>(
@@ -96,7 +100,10 @@ export async function planFromState(
               {
                 node: name,
                 message: `extension ${ext} is not available on node ${name} (PostgreSQL ${server.version})`,
-                hint: "use binaries: embedded (it ships dblink and postgres_fdw) or install the server's contrib package",
+                hint:
+                  ext === "mysql_fdw"
+                    ? mysqlFdwMissingHint(server.version)
+                    : "use binaries: embedded (it ships dblink and postgres_fdw) or install the server's contrib package",
               },
             ],
           });
@@ -129,6 +136,11 @@ export async function planFromState(
       const have = ns.databases.get(db.name) ?? emptyDatabase;
       if (access.prune) add({ steps: planPrune(t, db, have), problems: [] });
       for (const link of linksFrom(name, db.name)) {
+        if (link.via === "mysql_fdw") {
+          const remote = mysqlRemotes.get(link.index);
+          if (remote) add(planMysqlImport(link, have, remote, access.prune));
+          continue;
+        }
         const remote = remoteCatalog(state, byNode, link.to.node, link.to.database);
         if ("error" in remote) {
           // One problem for the link, not one per table it exposes.

@@ -1,4 +1,9 @@
 import type pg from "pg";
+import {
+  asPostgresFdwPlan,
+  type MysqlForeignTable,
+  mysqlForeignTablesSql,
+} from "../../links/mysql-fdw-explain.js";
 import { connectAs, PgAdminError, setRole, statementError } from "../../pgadmin/index.js";
 import { maintenanceDb } from "../../provision/index.js";
 import {
@@ -19,7 +24,7 @@ const usageText = 'usage: dbmesh explain [NODE[/DB]] "SQL" [--analyze] [--json]'
 
 /**
  * `dbmesh explain [NODE[/DB]] SQL`: EXPLAIN (VERBOSE, FORMAT JSON) on a database that reads
- * other nodes through postgres_fdw, reported as which nodes the query touches, what each remote
+ * other nodes through postgres_fdw or mysql_fdw, reported as which nodes the query touches, what each remote
  * query does and what is left to do here. Runs as the role that owns the database's
  * postgres_fdw link (its user mapping is what the query would use), in a transaction that is
  * rolled back — so `--analyze` (ANALYZE, BUFFERS) changes nothing.
@@ -35,9 +40,8 @@ export async function explainCommand(args: Args, out: Output): Promise<number> {
   const { node, database } = resolveTarget(t, target);
   // A sharding coordinator's user mappings are its database owner's.
   const role =
-    t.links.find(
-      (l) => l.via === "postgres_fdw" && l.from.node === node && l.from.database === database,
-    )?.owner ??
+    t.links.find((l) => l.via !== "dblink" && l.from.node === node && l.from.database === database)
+      ?.owner ??
     (t.sharded.some((s) => s.coordinator.node === node && s.coordinator.database === database)
       ? t.databases.find((d) => d.node === node && d.name === database)?.owner
       : undefined);
@@ -83,10 +87,19 @@ export async function explainCommand(args: Args, out: Output): Promise<number> {
     await run("BEGIN");
     try {
       if (role) await run(setRole(role));
-      const foreignTables = await run<ForeignTableRow>(foreignTablesSql);
+      // mysql_fdw tables name their MariaDB database in dbname, not schema_name.
+      const mysqlTables = await run<MysqlForeignTable>(mysqlForeignTablesSql);
+      const foreignTables = (await run<ForeignTableRow>(foreignTablesSql)).map((f) => {
+        const m = mysqlTables.find((t) => t.schema === f.schema && t.table === f.table);
+        return m ? { ...f, remote_schema: m.dbname } : f;
+      });
       const partitions = await run<PartitionRow>(partitionsSql);
       const [row] = await run<{ "QUERY PLAN": unknown }>(explain);
-      report = explainPlan(row?.["QUERY PLAN"], { foreignTables, partitions, serverNodes });
+      report = explainPlan(asPostgresFdwPlan(row?.["QUERY PLAN"], mysqlTables), {
+        foreignTables,
+        partitions,
+        serverNodes,
+      });
     } finally {
       await client.query("ROLLBACK").catch(() => {});
     }
@@ -118,9 +131,7 @@ function resolveTarget(
 ): { node: string; database: string } {
   const fdwFrom = [
     ...new Set([
-      ...t.links
-        .filter((l) => l.via === "postgres_fdw")
-        .map((l) => `${l.from.node}/${l.from.database}`),
+      ...t.links.filter((l) => l.via !== "dblink").map((l) => `${l.from.node}/${l.from.database}`),
       ...t.sharded.map((s) => `${s.coordinator.node}/${s.coordinator.database}`),
     ]),
   ];
