@@ -28,6 +28,7 @@ import {
   passfileLine,
   replicationSettings,
 } from "../provision/index.js";
+import { publishesReferences } from "../sharding/index.js";
 import {
   loadTopology,
   type MeshNode,
@@ -88,6 +89,8 @@ export function localNode(t: Topology, node: MeshNode): LocalNode {
     adminUser: node.admin.user,
     adminPassword: declaredAdminPassword(t, node),
     settings: {
+      // Reference tables are copied by logical replication from the node that holds them.
+      ...(publishesReferences(t, node.name) ? { wal_level: "logical" } : {}),
       ...replicationSettings(
         t,
         node,

@@ -1,6 +1,12 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Connections, ident, qualified, setRole } from "../pgadmin/index.js";
-import { type ShardLayout, shardCheck, shardLayouts } from "../sharding/index.js";
-import type { Topology } from "../topology/index.js";
+import {
+  isBuildableReference,
+  type ShardLayout,
+  shardCheck,
+  shardLayouts,
+} from "../sharding/index.js";
+import type { ReferenceTable, Topology } from "../topology/index.js";
 import { type CheckResult, fail, failWith, pass, timed } from "./check.js";
 
 /** Keys shown when a shard holds rows outside its bounds: enough to find them, not a dump. */
@@ -26,7 +32,69 @@ export async function checkSharding(
         results.push(await checkReach(t, conns, l, sh, subject));
     }
   }
+  for (const r of t.sharded.filter(isBuildableReference)) {
+    if (!up.has(r.coordinator.node)) continue;
+    for (const c of r.shards)
+      if (up.has(c.node)) results.push(await checkReferenceCopy(conns, r, c));
+  }
   return results;
+}
+
+/** How long a copy may trail its source before doctor calls it out of sync. */
+const SYNC_WAIT_MS = 5000;
+
+/**
+ * A reference table's copy holds the same rows as the coordinator's table: the row count and
+ * an md5 of the rows in a fixed order are compared, again for a few seconds while they
+ * differ (replication is asynchronous, so a change just made may not have arrived).
+ */
+async function checkReferenceCopy(
+  conns: Connections,
+  r: ReferenceTable,
+  c: { node: string; database: string },
+): Promise<CheckResult> {
+  const subject = `sharded.${r.name} copy on ${c.node}/${c.database}`;
+  const table = qualified(r.table.schema, r.table.table);
+  const digest = `SELECT count(*)::text AS rows, coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS md5 FROM ${table} x`;
+  try {
+    const source = await conns.session(r.coordinator.node, r.coordinator.database);
+    const copy = await conns.session(c.node, c.database);
+    const deadline = performance.now() + SYNC_WAIT_MS;
+    for (;;) {
+      const [[a], [b]] = await Promise.all([
+        source.query<{ rows: string; md5: string }>(digest),
+        copy.query<{ rows: string; md5: string }>(digest),
+      ]);
+      if (a?.md5 === b?.md5)
+        return pass("reference", subject, `same ${a?.rows} rows as ${r.coordinator.node}`);
+      if (performance.now() > deadline) {
+        const [state] = await copy.query<{ enabled: boolean; states: string | null }>(
+          `SELECT s.subenabled AS enabled,
+                  (SELECT string_agg(DISTINCT r.srsubstate::text, '') FROM pg_subscription_rel r
+                    WHERE r.srsubid = s.oid AND r.srrelid = to_regclass($1)) AS states
+             FROM pg_subscription s WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND s.subname LIKE 'dbmesh_ref_%'`,
+          [table],
+        );
+        return fail(
+          "reference",
+          subject,
+          `${b?.rows} rows here, ${a?.rows} on ${r.coordinator.node}, still different after ${SYNC_WAIT_MS / 1000} s`,
+          !state
+            ? "no dbmesh subscription in this database"
+            : !state.enabled
+              ? "its subscription is disabled"
+              : state.states && state.states !== "r"
+                ? `the table's initial copy is not finished (state ${state.states})`
+                : "the copy was changed directly, or replication stopped (see the node's log)",
+          "run `dbmesh apply`; a copy changed by hand: truncate it and refresh the subscription (ALTER SUBSCRIPTION … REFRESH PUBLICATION WITH (copy_data = true) after removing the table from it)",
+        );
+      }
+      await sleep(250);
+    }
+  } catch (e) {
+    return failWith("reference", subject, "could not compare the copy", e, "see the checks above");
+  }
 }
 
 type Shard = ShardLayout["shards"][number];

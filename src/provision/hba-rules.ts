@@ -98,6 +98,19 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
         );
     }
   }
+  // Each copy of a reference table subscribes to its coordinator's publication: a logical
+  // replication connection to that database (not the replication keyword) as the table's
+  // replicateAs role, from the copy's node.
+  for (const st of t.sharded) {
+    if (st.kind !== "reference" || !inGroup(st.coordinator.node) || !st.replicateAs) continue;
+    for (const c of st.shards)
+      add(
+        st.coordinator.database,
+        st.replicateAs,
+        clientAddress(t.nodes.get(c.node)?.host ?? "127.0.0.1"),
+        `copy of reference table ${st.name} on ${c.node}/${c.database}`,
+      );
+  }
   // Each standby of the group streams WAL as its replication role, from its own address only.
   for (const n of t.nodes.values()) {
     const sb = n.standby;

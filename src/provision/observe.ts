@@ -7,9 +7,9 @@ import {
   PgAdminError,
 } from "../pgadmin/index.js";
 import {
-  isShardingCoordinator,
   type ObservedSharding,
   observeSharding,
+  observesSharding,
   shardingSchemas,
 } from "../sharding/index.js";
 import { type Topology, TopologyError } from "../topology/index.js";
@@ -86,9 +86,7 @@ export async function observeMesh(
               .session(name, d.name)
               .then(async (s) => ({
                 content: await observeDatabase(s, wanted),
-                sharding: isShardingCoordinator(t, name, d.name)
-                  ? await observeSharding(s)
-                  : undefined,
+                sharding: observesSharding(t, name, d.name) ? await observeSharding(s) : undefined,
               }))
               .then(
                 (r) => ({ ...r, error: undefined }),

@@ -13,6 +13,8 @@ import {
   planCoordinator,
   planShardTables,
   shardingExtensions,
+  planReferenceCopies,
+  planReferenceSource,
   unsupportedSharding,
 } from "../sharding/index.js";
 import type { MeshAccess } from "./mesh-access.js";
@@ -123,11 +125,17 @@ export async function planFromState(
           });
         }
       }
-      if (fromPhase <= 2) for (const link of links) add(planLinkSetup(t, link, have, access.prune));
-      if (fromPhase <= 2) {
-        add(planShardTables(t, name, db.name, have));
-        add(planCoordinator(t, name, db.name, have, ns.sharding?.get(db.name)));
-      }
+      // Planned in every pass for their problems (apply reports the last pass's); their
+      // steps only from the pass's phase on.
+      const observed = ns.sharding?.get(db.name);
+      for (const r of [
+        ...links.map((link) => planLinkSetup(t, link, have, access.prune)),
+        planShardTables(t, name, db.name, have),
+        planCoordinator(t, name, db.name, have, observed),
+        planReferenceSource(t, name, db.name, have, observed),
+        planReferenceCopies(t, name, db.name, have, observed),
+      ])
+        add({ steps: r.steps.filter((s) => s.phase >= fromPhase), problems: r.problems });
     }
   }
   for (const [name, ns] of state) {

@@ -17,8 +17,15 @@ export {
   partitionsSql,
 } from "./plan-catalog.js";
 export {
+  isBuildableReference,
+  planReferenceCopies,
+  planReferenceSource,
+  publishesReferences,
+} from "./plan-reference.js";
+export {
   coordinatorSettings,
   isShardingCoordinator,
+  observesSharding,
   planCoordinator,
   planShardTables,
   type ShardGroup,

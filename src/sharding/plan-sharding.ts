@@ -15,7 +15,9 @@ import {
   secretValue,
   type Topology,
 } from "../topology/index.js";
+import { ownerOf } from "./database-owner.js";
 import type { ObservedSharding } from "./observe-sharding.js";
+import { hasReferences, isBuildableReference, referenceSchemas } from "./plan-reference.js";
 import {
   alterOwner,
   commentOn,
@@ -196,17 +198,15 @@ export function shardGroup(t: Topology, table: string, handle: string): ShardGro
 /** Sharded tables apply cannot build yet: one problem each, on the coordinator's node. */
 export function unsupportedSharding(t: Topology): Problem[] {
   return t.sharded
-    .filter((s) => !shape(t, s))
+    .filter((s) => !shape(t, s) && !isBuildableReference(s))
     .map((s) => ({
       node: s.coordinator.node,
       message: `sharded.${s.name}: ${
         s.kind === "follows"
           ? "following tables other than with columns: after a list- or range-placed table"
-          : s.kind === "reference"
-            ? "reference tables"
-            : "columns from an existing table (table:)"
+          : "columns from an existing table (table:)"
       } are not yet supported by apply; the table is left as it is`,
-      hint: "declare it as a distributed table with columns:, or remove it from sharded: for now",
+      hint: "declare its columns with columns:, or remove it from sharded: for now",
     }));
 }
 
@@ -215,6 +215,11 @@ const key = (node: string, db: string) => `${node}/${db}`;
 /** Whether this database is the coordinator of a table apply builds. */
 export function isShardingCoordinator(t: Topology, node: string, db: string): boolean {
   return shapes(t).some(({ s }) => s.coordinator.node === node && s.coordinator.database === db);
+}
+
+/** Whether apply reads this database's sharding state (observeSharding): coordinators, copies. */
+export function observesSharding(t: Topology, node: string, db: string): boolean {
+  return isShardingCoordinator(t, node, db) || hasReferences(t, node, db);
 }
 
 /** Extensions a database needs for its sharded tables: postgres_fdw on a coordinator with remote shards. */
@@ -230,7 +235,7 @@ export function shardingExtensions(t: Topology, node: string, db: string): strin
 
 /** Schemas whose relations apply must read, per "node/db": each table's schema on every end. */
 export function shardingSchemas(t: Topology): [string, string][] {
-  const out: [string, string][] = [];
+  const out: [string, string][] = referenceSchemas(t);
   for (const { s } of shapes(t)) {
     out.push([key(s.coordinator.node, s.coordinator.database), s.table.schema]);
     for (const sh of s.shards) out.push([key(sh.node, sh.database), s.table.schema]);
@@ -293,10 +298,6 @@ export function serverTarget(
 export function shardHandle(sh: Shard): string {
   if (sh.bounds.kind === "list" && sh.bounds.values.length === 1) return sh.bounds.values[0]!;
   return sh.bounds.kind === "default" ? "default" : sh.name;
-}
-
-export function ownerOf(t: Topology, node: string, db: string): string | undefined {
-  return t.databases.find((d) => d.node === node && d.name === db)?.owner;
 }
 
 // postgres_fdw options for shards: https://www.postgresql.org/docs/17/postgres-fdw.html

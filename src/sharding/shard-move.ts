@@ -15,7 +15,8 @@ import {
   setRole,
 } from "../pgadmin/index.js";
 import { type ColumnDef, secretValue, type Topology } from "../topology/index.js";
-import { ownerOf, type ShardGroup, serverTarget, shardServerOptions } from "./plan-sharding.js";
+import { ownerOf } from "./database-owner.js";
+import { type ShardGroup, serverTarget, shardServerOptions } from "./plan-sharding.js";
 import { alterOwner, createShardForeignTable, fenceMovedShard } from "./sharding-sql.js";
 
 export interface MoveResult {

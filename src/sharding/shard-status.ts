@@ -1,5 +1,6 @@
 import { type Connections, qualified } from "../pgadmin/index.js";
 import type { ShardBounds, Topology } from "../topology/index.js";
+import { isBuildableReference } from "./plan-reference.js";
 import { shardLayouts } from "./plan-sharding.js";
 
 /** One shard as `dbmesh status` shows it, read on the node that stores it. */
@@ -24,17 +25,41 @@ export interface ShardStatus {
  * reached gives its shards "unreachable" with the error, never a failure of the whole report.
  */
 export async function shardStatus(t: Topology, conns: Connections): Promise<ShardStatus[]> {
-  const all = shardLayouts(t).flatMap((l) =>
-    l.shards.map((sh) => ({ l, sh, name: qualified(l.schema, sh.name) })),
-  );
-  return Promise.all(
-    all.map(async ({ l, sh, name }): Promise<ShardStatus> => {
-      const base = {
+  const all = [
+    ...shardLayouts(t).flatMap((l) =>
+      l.shards.map((sh) => ({
         table: l.name,
-        shard: `${l.schema}.${sh.name}`,
+        schema: l.schema,
+        name: sh.name,
         node: sh.node,
         database: sh.database,
         holds: holds(sh.bounds),
+      })),
+    ),
+    // A reference table: the coordinator's table, then each copy.
+    ...t.sharded.filter(isBuildableReference).flatMap((r) =>
+      [
+        { ...r.coordinator, holds: "(source)" },
+        ...r.shards.map((c) => ({ ...c, holds: "(copy)" })),
+      ].map((at) => ({
+        table: r.name,
+        schema: r.table.schema,
+        name: r.table.table,
+        node: at.node,
+        database: at.database,
+        holds: at.holds,
+      })),
+    ),
+  ];
+  return Promise.all(
+    all.map(async (sh): Promise<ShardStatus> => {
+      const name = qualified(sh.schema, sh.name);
+      const base = {
+        table: sh.table,
+        shard: `${sh.schema}.${sh.name}`,
+        node: sh.node,
+        database: sh.database,
+        holds: sh.holds,
       };
       try {
         const s = await conns.session(sh.node, sh.database);

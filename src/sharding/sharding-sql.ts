@@ -280,6 +280,46 @@ END`;
   ];
 }
 
+// Reference tables: a publication on the coordinator, a subscription in each shard database.
+// https://www.postgresql.org/docs/17/logical-replication.html
+
+/** Logical replication sends UPDATE and DELETE by the replica identity: the whole row without a key. */
+export function replicaIdentityFull(schema: string, table: string): string {
+  return `ALTER TABLE ${qualified(schema, table)} REPLICA IDENTITY FULL`;
+}
+
+export function createPublication(name: string, tables: readonly string[]): string {
+  return `CREATE PUBLICATION ${ident(name)} FOR TABLE ${tables.join(", ")}`;
+}
+
+export function addToPublication(name: string, tables: readonly string[]): string {
+  return `ALTER PUBLICATION ${ident(name)} ADD TABLE ${tables.join(", ")}`;
+}
+
+/**
+ * The slot a subscription streams from, made on the publisher beforehand so that CREATE
+ * SUBSCRIPTION (create_slot = false) can run in a transaction, with statement logging off for
+ * its password. pg_create_logical_replication_slot refuses a transaction that has written, so
+ * it is a step of its own.
+ */
+export function createLogicalSlot(name: string): string {
+  return `SELECT pg_create_logical_replication_slot(${literal(name)}, 'pgoutput')`;
+}
+
+export function createSubscription(
+  name: string,
+  conninfo: string,
+  publication: string,
+  slot: string,
+): string {
+  return `CREATE SUBSCRIPTION ${ident(name)} CONNECTION ${literal(conninfo)} PUBLICATION ${ident(publication)} WITH (create_slot = false, slot_name = ${literal(slot)}, copy_data = true)`;
+}
+
+/** Starts replicating (and copying) the tables added to the publication since. */
+export function refreshSubscription(name: string): string {
+  return `ALTER SUBSCRIPTION ${ident(name)} REFRESH PUBLICATION`;
+}
+
 function dollar(body: string): string {
   let tag = "$route$";
   while (body.includes(tag)) tag = `$route${tag.length}$`;

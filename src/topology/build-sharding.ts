@@ -5,6 +5,7 @@ import type {
   Endpoint,
   FollowingTable,
   MeshDatabase,
+  MeshRole,
   MeshShardedTable,
   ReferenceTable,
   Shard,
@@ -27,6 +28,7 @@ function shardedKind(s: ShardedTableFile): MeshShardedTable["kind"] {
 export function buildSharded(
   entries: Readonly<Record<string, ShardedTableFile>>,
   databases: readonly MeshDatabase[],
+  roles: readonly MeshRole[] = [],
 ): MeshShardedTable[] {
   const endpoint = (s: string | undefined): Endpoint => {
     const [node = "", db = ""] = (s ?? "").split("/");
@@ -111,6 +113,9 @@ export function buildSharded(
         );
       }
     }
+    // The one role that can replicate from the coordinator, unless named (validation says
+    // which when there are none or several).
+    const fit = roles.filter((r) => r.replication && r.nodes.includes(coordinator.node));
     const t: ReferenceTable = {
       kind: "reference",
       name,
@@ -118,6 +123,7 @@ export function buildSharded(
       coordinator,
       source: sourceOf(s, table),
       shards: Object.freeze([...copies.values()]),
+      replicateAs: s.replicateAs ?? (fit.length === 1 ? fit[0]!.name : ""),
     };
     built.set(name, freeze(t));
   }

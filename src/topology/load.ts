@@ -186,7 +186,7 @@ function build(
     databases: Object.freeze(databases),
     links: Object.freeze(links),
     router: f.router ? buildRouter(f.router, dir) : undefined,
-    sharded: Object.freeze(buildSharded(f.sharded, databases)),
+    sharded: Object.freeze(buildSharded(f.sharded, databases, [...roles.values()])),
     positionOf,
   });
 }

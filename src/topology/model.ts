@@ -258,6 +258,8 @@ export interface FollowingTable extends ShardedTableBase {
  */
 export interface ReferenceTable extends ShardedTableBase {
   readonly kind: "reference";
+  /** The role the copies' subscriptions log in to the coordinator as ("" when none fits). */
+  readonly replicateAs: string;
 }
 
 export type MeshShardedTable = DistributedTable | FollowingTable | ReferenceTable;

@@ -113,6 +113,11 @@ export const shardedTableSchema = z
     through: name
       .optional()
       .describe("Following table: its column that references the followed table's id column"),
+    replicateAs: name
+      .optional()
+      .describe(
+        "Reference table: the role with replication: true on the coordinator that the shard nodes' subscriptions log in as (default: the one such role there)",
+      ),
     reference: z
       .boolean()
       .optional()

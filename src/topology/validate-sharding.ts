@@ -12,9 +12,19 @@ type Issue = (path: Path, message: string, expected: string, hint: string) => vo
 
 // Keys that mean nothing for a kind of table; reported at the key so the user removes it.
 const NOT_FOR: Record<MeshShardedTable["kind"], readonly (keyof ShardedTableFile)[]> = {
-  distributed: ["through"],
+  distributed: ["through", "replicateAs"],
   // A following table lives where its parent's rows live: placement and coordinator are the parent's.
-  follows: ["coordinator", "key", "list", "hash", "range", "default", "database", "reference"],
+  follows: [
+    "coordinator",
+    "key",
+    "list",
+    "hash",
+    "range",
+    "default",
+    "database",
+    "reference",
+    "replicateAs",
+  ],
   reference: ["key", "list", "hash", "range", "default", "database", "id", "through"],
 };
 
@@ -142,6 +152,8 @@ export function checkSharding(t: Topology, f: TopologyFile): TopologyIssue[] {
           "give the reference table the coordinator of the tables it joins",
         );
       }
+      if (m.kind === "reference" && s.coordinator !== undefined)
+        checkReplicateAs(issue, t, at, name, s.replicateAs, m.coordinator.node);
     }
   }
   checkNames(issue, t);
@@ -445,6 +457,47 @@ function checkFollows(
       );
     }
   }
+}
+
+/**
+ * A reference table's copies subscribe to the coordinator's publication as a role with
+ * REPLICATION that exists there; its password is in the file, like every login.
+ */
+function checkReplicateAs(
+  issue: Issue,
+  t: Topology,
+  at: Path,
+  name: string,
+  declared: string | undefined,
+  coordinator: string,
+) {
+  const fit = [...t.roles.values()].filter((r) => r.replication && r.nodes.includes(coordinator));
+  if (declared === undefined) {
+    if (fit.length === 1) return;
+    issue(
+      at,
+      fit.length
+        ? `reference table ${name}: roles ${fit.map((r) => r.name).join(", ")} can all replicate from ${coordinator}`
+        : `reference table ${name} is copied by logical replication from ${coordinator}, which has no role with replication: true`,
+      fit.length ? "replicateAs: ROLE" : "a role with replication: true on the coordinator",
+      fit.length
+        ? `name one: sharded.${name}.replicateAs: ${fit[0]!.name}`
+        : `declare one, e.g. roles: { ${name}_sync: { password: env:…, nodes: [${coordinator}], replication: true } }`,
+    );
+    return;
+  }
+  const role = t.roles.get(declared);
+  if (!role || !role.replication || !role.nodes.includes(coordinator))
+    issue(
+      [...at, "replicateAs"],
+      role
+        ? `role ${declared} cannot replicate from ${coordinator}: ${role.replication ? `it is not on ${coordinator}` : "it has no replication: true"}`
+        : `unknown role "${declared}"`,
+      "a role with replication: true on the coordinator",
+      role
+        ? `set roles.${declared}.replication: true and list ${coordinator} in its nodes`
+        : suggest(declared, [...t.roles.keys()], "declare it under roles:"),
+    );
 }
 
 /** Every relation dbmesh creates or uses, per node/database: each name once. */

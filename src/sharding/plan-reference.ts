@@ -1,0 +1,277 @@
+// Reference tables: a table on the coordinator copied to every shard database of its
+// distributed tables by logical replication, so shard-local joins find it there.
+import { createHash } from "node:crypto";
+import {
+  conninfoValue,
+  createSchema,
+  grantSchemaUsage,
+  grantSelect,
+  isManaged,
+  type ObservedDatabaseContent,
+  type Problem,
+  qualified,
+  type Step,
+} from "../pgadmin/index.js";
+import {
+  type MeshShardedTable,
+  type ReferenceTable,
+  secretValue,
+  type Topology,
+} from "../topology/index.js";
+import { ownerOf } from "./database-owner.js";
+import type { ObservedSharding } from "./observe-sharding.js";
+import {
+  addToPublication,
+  alterOwner,
+  commentOn,
+  createLogicalSlot,
+  createPublication,
+  createShardTable,
+  createSubscription,
+  refreshSubscription,
+  replicaIdentityFull,
+} from "./sharding-sql.js";
+
+type Result = { steps: Step[]; problems: Problem[] };
+type Buildable = ReferenceTable & { source: { kind: "columns" } };
+
+/** The one publication of a coordinator database: every reference table it holds. */
+export const REFERENCE_PUBLICATION = "dbmesh_reference";
+
+export function isBuildableReference(s: MeshShardedTable): s is Buildable {
+  return s.kind === "reference" && s.source.kind === "columns";
+}
+
+function references(t: Topology): Buildable[] {
+  return t.sharded.filter(isBuildableReference);
+}
+
+/**
+ * The subscription of one shard database to one coordinator, and its slot on the coordinator
+ * (same name). Slot names allow only [a-z0-9_] and must be unique on the publisher; node and
+ * database names allow more, so they are simplified and a hash of the exact pair is added.
+ */
+export function subscriptionName(
+  coordinator: { node: string; database: string },
+  copy: { node: string; database: string },
+): string {
+  const exact = `${coordinator.node}/${coordinator.database}>${copy.node}/${copy.database}`;
+  const hash = createHash("sha256").update(exact).digest("hex").slice(0, 8);
+  const slug = `${copy.node}_${copy.database}`.toLowerCase().replace(/[^a-z0-9_]+/g, "_");
+  return `dbmesh_ref_${slug.slice(0, 40)}_${hash}`;
+}
+
+/** Nodes that publish reference tables: they need wal_level = logical. */
+export function publishesReferences(t: Topology, node: string): boolean {
+  return references(t).some((r) => r.coordinator.node === node && r.shards.length > 0);
+}
+
+/** Schemas apply reads for reference tables, per "node/db": the coordinator's and each copy's. */
+export function referenceSchemas(t: Topology): [string, string][] {
+  return references(t).flatMap((r) => [
+    [`${r.coordinator.node}/${r.coordinator.database}`, r.table.schema] as [string, string],
+    ...r.shards.map((c) => [`${c.node}/${c.database}`, r.table.schema] as [string, string]),
+  ]);
+}
+
+/** Whether this database holds a reference table or a copy of one. */
+export function hasReferences(t: Topology, node: string, db: string): boolean {
+  return references(t).some(
+    (r) =>
+      (r.coordinator.node === node && r.coordinator.database === db) ||
+      r.shards.some((c) => c.node === node && c.database === db),
+  );
+}
+
+/** The table as the file declares it, on the coordinator or as a copy, marked and owned. */
+function createStep(
+  r: Buildable,
+  node: string,
+  db: string,
+  have: ObservedDatabaseContent,
+  owner: string | undefined,
+  extra: string[],
+): Result {
+  const { schema, table } = r.table;
+  const found = have.relations.get(`${schema}.${table}`);
+  if (found) {
+    const problems =
+      isManaged(found.comment) && found.kind === "r"
+        ? []
+        : [
+            {
+              node,
+              message: `sharded.${r.name}: ${schema}.${table} exists in ${node}/${db} and was not made by dbmesh as a reference table`,
+              hint: "rename or drop it so apply can create it (converting an existing table is not yet supported)",
+            },
+          ];
+    return { steps: [], problems };
+  }
+  const sql: string[] = [];
+  if (!have.schemas.has(schema) && owner) sql.push(createSchema(schema, owner));
+  sql.push(
+    createShardTable(schema, table, r.source.columns, r.source.constraints, undefined),
+    commentOn("TABLE", schema, table),
+  );
+  if (owner) sql.push(alterOwner("TABLE", schema, table, owner));
+  sql.push(...extra);
+  return {
+    steps: [
+      {
+        node,
+        database: db,
+        phase: 2,
+        summary: `create reference table ${schema}.${table}${extra.length ? "" : ` (copy of ${r.coordinator.node}/${r.coordinator.database})`}`,
+        sql,
+        transaction: true,
+        shapesTables: true,
+      },
+    ],
+    problems: [],
+  };
+}
+
+/** Whether the declared columns give the table a primary key (its replica identity). */
+function hasPrimaryKey(r: Buildable): boolean {
+  return [...r.source.columns.map((c) => c.type), ...r.source.constraints].some((x) =>
+    /\bprimary\s+key\b/i.test(x),
+  );
+}
+
+/**
+ * Phase 2 on a coordinator database: each reference table, readable by the role the copies
+ * replicate as; the publication of them all; one slot per copy database. Without wal_level =
+ * logical none of it can stream: that is reported, with the restart it takes.
+ */
+export function planReferenceSource(
+  t: Topology,
+  node: string,
+  db: string,
+  have: ObservedDatabaseContent,
+  observed: ObservedSharding | undefined,
+): Result {
+  const refs = references(t).filter(
+    (r) => r.coordinator.node === node && r.coordinator.database === db && r.shards.length,
+  );
+  const out: Result = { steps: [], problems: [] };
+  if (!refs.length) return out;
+  const owner = ownerOf(t, node, db);
+  const add = (r: Result) => {
+    out.steps.push(...r.steps);
+    out.problems.push(...r.problems);
+  };
+  const step = (summary: string, sql: string[]) =>
+    out.steps.push({ node, database: db, phase: 2, summary, sql, transaction: true });
+  for (const r of refs) {
+    const { schema, table } = r.table;
+    const extra = [grantSelect(schema, table, r.replicateAs)];
+    if (schema !== "public") extra.unshift(grantSchemaUsage(schema, r.replicateAs));
+    if (!hasPrimaryKey(r)) extra.push(replicaIdentityFull(schema, table));
+    add(createStep(r, node, db, have, owner, extra));
+  }
+  const published = observed?.publications.get(REFERENCE_PUBLICATION);
+  const missing = refs
+    .filter((r) => !published?.has(`${r.table.schema}.${r.table.table}`))
+    .map((r) => qualified(r.table.schema, r.table.table));
+  if (missing.length)
+    step(
+      `${published ? "add to" : "create"} publication ${REFERENCE_PUBLICATION}: ${missing.join(", ")}`,
+      [
+        published
+          ? addToPublication(REFERENCE_PUBLICATION, missing)
+          : createPublication(REFERENCE_PUBLICATION, missing),
+      ],
+    );
+  if (observed && observed.walLevel !== "logical") {
+    const n = t.nodes.get(node);
+    out.problems.push({
+      node,
+      message: `reference tables of ${node}/${db} are copied by logical replication, which needs wal_level = logical; ${node} runs with ${observed.walLevel}`,
+      hint: n?.managed
+        ? `dbmesh has written the setting; restart the node to use it: dbmesh down --node ${node} && dbmesh up --node ${node}`
+        : "set wal_level = logical in its postgresql.conf and restart it",
+    });
+    return out;
+  }
+  const copies = new Map(
+    refs.flatMap((r) => r.shards.map((c) => [`${c.node}/${c.database}`, c] as const)),
+  );
+  for (const c of copies.values()) {
+    const slot = subscriptionName({ node, database: db }, c);
+    if (!observed?.slots.has(slot))
+      step(`create replication slot ${slot} for reference copies on ${c.node}/${c.database}`, [
+        createLogicalSlot(slot),
+      ]);
+  }
+  return out;
+}
+
+/**
+ * On a shard database: each reference table copied there (phase 2), then one subscription per
+ * coordinator (phase 3, after the publication and slot exist): created, or refreshed when a
+ * table was added to the publication since.
+ */
+export function planReferenceCopies(
+  t: Topology,
+  node: string,
+  db: string,
+  have: ObservedDatabaseContent,
+  observed: ObservedSharding | undefined,
+): Result {
+  const out: Result = { steps: [], problems: [] };
+  const here = references(t).filter((r) =>
+    r.shards.some((c) => c.node === node && c.database === db),
+  );
+  const owner = ownerOf(t, node, db);
+  const byCoordinator = new Map<string, Buildable[]>();
+  for (const r of here) {
+    const created = createStep(r, node, db, have, owner, []);
+    out.steps.push(...created.steps);
+    out.problems.push(...created.problems);
+    const k = `${r.coordinator.node}/${r.coordinator.database}`;
+    byCoordinator.set(k, [...(byCoordinator.get(k) ?? []), r]);
+  }
+  for (const refs of byCoordinator.values()) {
+    const c = refs[0]!.coordinator;
+    const name = subscriptionName(c, { node, database: db });
+    const subscribed = observed?.subscriptions.get(name);
+    if (!subscribed) {
+      const from = t.nodes.get(c.node);
+      const roleName = refs[0]!.replicateAs;
+      const role = t.roles.get(roleName);
+      if (!from || !role) continue;
+      const conninfo = [
+        ["host", from.host],
+        ["port", String(from.port)],
+        ["dbname", c.database],
+        ["user", roleName],
+        ["password", secretValue(t, role.password)],
+        ["application_name", name],
+      ]
+        .map(([k, v]) => `${k}=${conninfoValue(v!)}`)
+        .join(" ");
+      out.steps.push({
+        node,
+        database: db,
+        phase: 3,
+        summary: `subscribe to ${c.node}/${c.database} (publication ${REFERENCE_PUBLICATION}) as ${roleName}: ${refs.map((r) => r.name).join(", ")}`,
+        sql: [createSubscription(name, conninfo, REFERENCE_PUBLICATION, name)],
+        transaction: true,
+        secret: true,
+      });
+    } else if (refs.some((r) => !subscribed.has(`${r.table.schema}.${r.table.table}`))) {
+      out.steps.push({
+        node,
+        database: db,
+        phase: 3,
+        summary: `refresh subscription ${name}: start copying ${refs
+          .filter((r) => !subscribed.has(`${r.table.schema}.${r.table.table}`))
+          .map((r) => r.name)
+          .join(", ")}`,
+        sql: [refreshSubscription(name)],
+        transaction: false,
+      });
+    }
+  }
+  return out;
+}
