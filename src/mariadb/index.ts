@@ -1,8 +1,18 @@
 // MariaDB (and MySQL) nodes: the local server's lifecycle, admin sessions over the MySQL
 // protocol, introspection, and the statements apply runs. Quoting lives in quote.ts only.
 export * from "./admin-sql.js";
-export { type DbPrivilege, grantPrivileges, revokePrivileges } from "./grant-sql.js";
 export { findMariadb, MARIADB_PACKAGE, type MariadbBinaries } from "./binaries.js";
+export {
+  CONNECT_PACKAGE,
+  type ConnectColumn,
+  type ConnectSource,
+  createConnectTable,
+  createServer,
+  dropConnectTable,
+  grantSelectOnTable,
+  installConnect,
+  type ServerSpec,
+} from "./connect-sql.js";
 export {
   connectMariadb,
   MariadbConnections,
@@ -10,6 +20,7 @@ export {
   type MariadbSession,
   type MariadbTarget,
 } from "./connections.js";
+export { type DbPrivilege, grantPrivileges, revokePrivileges } from "./grant-sql.js";
 export {
   accountKey,
   grantOn,
@@ -38,6 +49,12 @@ export {
   MariadbError,
   type MariadbErrorKind,
 } from "./mariadb-error.js";
+export {
+  type ConnectPlugin,
+  type ObservedConnect,
+  type ObservedConnectTable,
+  observeConnect,
+} from "./observe-connect.js";
 export {
   account,
   accountHost,

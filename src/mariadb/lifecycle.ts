@@ -192,7 +192,7 @@ export async function startMariadb(node: LocalMariadb): Promise<{ started: boole
       cwd: "/",
       detached: true,
       stdio: "ignore",
-      env: serverEnvironment(),
+      env: serverEnvironment(node),
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     let exited: string | undefined;
@@ -236,8 +236,15 @@ export async function startMariadb(node: LocalMariadb): Promise<{ started: boole
   }
 }
 
-function serverEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+/**
+ * The locale and time zone of dbmesh's own environment, and where the CONNECT engine's ODBC
+ * driver finds the node's data sources and passwords (apply writes both files; they are read
+ * at each connect, so a link added later needs no restart).
+ * https://www.postgresql.org/docs/17/libpq-pgpass.html
+ */
+function serverEnvironment(node: LocalMariadb): NodeJS.ProcessEnv {
+  const paths = mariadbPaths(node);
+  const env: NodeJS.ProcessEnv = { ODBCINI: paths.odbcIni, PGPASSFILE: paths.pgpassFile };
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|TZDIR|TMPDIR)$/.test(key)) env[key] = value;
   }

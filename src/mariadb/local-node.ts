@@ -28,6 +28,13 @@ export interface MariadbPaths {
   readonly secretFile: string;
   /** SQL the server runs at start-up (--init-file); holds the admin password, so it lives only while the server starts. */
   readonly initFile: string;
+  /**
+   * ODBC data sources of the node's CONNECT links (no passwords), owned by the server user:
+   * unixODBC reads a user DSN file (ODBCINI) only when that user owns it.
+   */
+  readonly odbcIni: string;
+  /** libpq password file the PostgreSQL ODBC driver reads (PGPASSFILE), mode 0600, server user's. */
+  readonly pgpassFile: string;
 }
 
 export function mariadbPaths(node: Pick<LocalMariadb, "name" | "stateDir">): MariadbPaths {
@@ -50,6 +57,8 @@ export function mariadbPaths(node: Pick<LocalMariadb, "name" | "stateDir">): Mar
     socket: join(socketDir, "mariadb.sock"),
     secretFile: nodePaths(node).secretFile,
     initFile: join(stateDir, "init.sql"),
+    odbcIni: join(stateDir, "odbc.ini"),
+    pgpassFile: join(stateDir, "pgpass"),
   };
 }
 

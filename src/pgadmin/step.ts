@@ -39,6 +39,15 @@ export interface Step {
    * seeds run as the database's owner: MariaDB has no SET ROLE for accounts).
    */
   readonly runAs?: { readonly role: string; readonly sql: readonly string[] };
+  /**
+   * Files apply writes on this machine before `sql`, owned by the servers' user (a managed
+   * MariaDB node's ODBC data sources and password file); `display` shows them, masked.
+   */
+  readonly files?: readonly {
+    readonly path: string;
+    readonly content: string;
+    readonly mode: number;
+  }[];
   /** The SQL depends on earlier steps (e.g. remote columns not there yet); known at apply time. */
   readonly deferred?: boolean;
 }

@@ -12,6 +12,7 @@ import {
 } from "../pgadmin/index.js";
 import type { MeshAccess } from "./mesh-access.js";
 import { makePlan } from "./plan.js";
+import { writeStepFiles } from "./plan-connect.js";
 import { runMariadbStep } from "./plan-mariadb.js";
 
 export type StepEvent =
@@ -98,6 +99,7 @@ export async function applyMesh(
 
 async function runStep(access: MeshAccess, step: Step): Promise<void> {
   if (access.topology.nodes.get(step.node)?.engine === "mariadb") {
+    await writeStepFiles(step);
     return runMariadbStep(access, step);
   }
   const s = await access.connections.session(step.node, step.database);

@@ -144,9 +144,9 @@ export const linkSchema = z
       .regex(/^[^/]+\/[^/]+$/, { message: "expected node/database" })
       .describe("Remote end: node/database the link reaches"),
     via: z
-      .enum(["dblink", "postgres_fdw", "mysql_fdw"])
+      .enum(["dblink", "postgres_fdw", "mysql_fdw", "connect_odbc", "connect_mysql"])
       .describe(
-        "Link kind: dblink or postgres_fdw between PostgreSQL databases; mysql_fdw from a PostgreSQL 15 node (system binaries) to a MariaDB database",
+        "Link kind: dblink or postgres_fdw between PostgreSQL databases; mysql_fdw from a PostgreSQL 15 node (system binaries) to a MariaDB database; connect_odbc from a MariaDB database to a PostgreSQL one (CONNECT engine ODBC tables over the psqlODBC driver: Debian mariadb-plugin-connect, odbc-postgresql); connect_mysql from a MariaDB database to another MariaDB database (CONNECT engine MYSQL tables through a CREATE SERVER definition)",
       ),
     name: name.optional().describe("Foreign server name (default: the remote node's name)"),
     as: z
@@ -155,8 +155,12 @@ export const linkSchema = z
       .describe("Role mapping local → remote; the first local role owns what the link creates"),
     import: z
       .strictObject({
-        schema: name.describe("Remote schema (mysql_fdw: the MariaDB database)"),
-        into: name.describe("Local schema that receives the foreign tables"),
+        schema: name.describe(
+          "Remote schema (mysql_fdw, connect_mysql: the remote MariaDB database; connect_odbc: the PostgreSQL schema)",
+        ),
+        into: name.describe(
+          "Local schema that receives the foreign tables (connect_odbc, connect_mysql: the local MariaDB database that receives one CONNECT table per remote table; dbmesh creates it)",
+        ),
         tables: z.array(name).optional().describe("Only these tables (default: all)"),
         writable: z
           .boolean()
@@ -187,7 +191,9 @@ export const linkSchema = z
     options: z
       .record(z.string().regex(/^[a-z_]+$/), z.union([z.string(), z.number(), z.boolean()]))
       .default({})
-      .describe("Foreign server options overriding dbmesh's defaults"),
+      .describe(
+        "Foreign server options overriding dbmesh's defaults (connect_odbc: text_length, the varchar length unbounded PostgreSQL text and varchar map to, default 2000)",
+      ),
   })
   .describe("A link from one database to another");
 

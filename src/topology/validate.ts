@@ -3,6 +3,7 @@ import { isIPv4 } from "node:net";
 import type { Topology } from "./model.js";
 import type { TopologyFile } from "./schema.js";
 import type { TopologyIssue } from "./topology-error.js";
+import { checkConnect } from "./validate-connect.js";
 import { checkMariadb } from "./validate-mariadb.js";
 import { checkMysqlFdw } from "./validate-mysql-fdw.js";
 import { checkReplication, primaryOf } from "./validate-replication.js";
@@ -196,6 +197,7 @@ export function checkTopology(t: Topology, f: TopologyFile): TopologyIssue[] {
   issues.push(...checkReplication(t, f));
   issues.push(...checkMariadb(t));
   issues.push(...checkMysqlFdw(t, f));
+  issues.push(...checkConnect(t, f));
   issues.push(...checkSharding(t, f));
   for (const cycle of exposureCycles(t)) {
     issue(
