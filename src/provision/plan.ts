@@ -11,14 +11,15 @@ import type { NodePlan, Phase, Plan, Problem, Step } from "../pgadmin/index.js";
 import { createExtension, type ObservedDatabaseContent } from "../pgadmin/index.js";
 import {
   planCoordinator,
-  planShardTables,
-  shardingExtensions,
   planReferenceCopies,
   planReferenceSource,
+  planShardTables,
+  shardingExtensions,
   unsupportedSharding,
 } from "../sharding/index.js";
 import type { MeshAccess } from "./mesh-access.js";
 import { type MeshState, observeMesh } from "./observe.js";
+import { addConnectPlans, observeConnectMesh } from "./plan-connect.js";
 import { emptyDatabase, planDatabase } from "./plan-database.js";
 import { addMariadbPlans, observeMariadbMesh } from "./plan-mariadb.js";
 import { readMysqlRemotes } from "./plan-mysql-fdw.js";
@@ -31,10 +32,15 @@ import { planServer } from "./plan-server.js";
  */
 export async function makePlan(access: MeshAccess, fromPhase: Phase = 1): Promise<Plan> {
   const before = access.connections.roundTrips;
-  const [state, mariadb] = await Promise.all([observeMesh(access), observeMariadbMesh(access)]);
+  const [state, mariadb, connect] = await Promise.all([
+    observeMesh(access),
+    observeMariadbMesh(access),
+    observeConnectMesh(access),
+  ]);
   const mysqlRemotes = await readMysqlRemotes(access, mariadb);
   const plan = await planFromState(access, state, fromPhase, mysqlRemotes);
   addMariadbPlans(access, plan, mariadb, fromPhase);
+  addConnectPlans(access, plan, state, mariadb, connect, fromPhase);
   plan.roundTrips = access.connections.roundTrips - before;
   return plan;
 }
