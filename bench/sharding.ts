@@ -759,7 +759,12 @@ async function diagnose(coordAdmin: pg.Client, coordApp: pg.Client): Promise<Var
               `${v.name.trim()}: answered ${got}, the local table ${wants.get(v.of)}`,
             );
           plans.push(await explain(coordApp, v.sql));
-        } else samples[i]!.push((await timed(() => coordApp.query(v.sql))).ms);
+        } else {
+          // Unmeasured first: ALTER SERVER makes postgres_fdw drop its cached connections to
+          // that server, so the run after a change (or after putting it back) reconnects.
+          await coordApp.query(v.sql);
+          samples[i]!.push((await timed(() => coordApp.query(v.sql))).ms);
+        }
       } finally {
         await v.after?.();
       }
@@ -1107,6 +1112,9 @@ async function main(): Promise<number> {
   );
   out("   their plans (first branch from the top):");
   for (const v of variants) out(`   ${v.name.padEnd(42)} ${v.plan}`);
+  out(
+    "   postgres_fdw (PostgreSQL 17) ships whole aggregates only: a count without GROUP BY key is partial per partition, so shards send their matching rows, and the Partial Aggregate between Append and Foreign Scan makes the scans synchronous. Partition-wise aggregation is what ships GROUP BY key, so dbmesh keeps it on.",
+  );
 
   const loadEnd = loadavg();
   out(`\nload average at start: ${loadStart.map((x) => x.toFixed(2)).join(" ")}`);
