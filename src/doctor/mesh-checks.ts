@@ -1,3 +1,4 @@
+import { mysqlFdwMissingHint } from "../links/mysql-fdw.js";
 import {
   type Connections,
   connectAs,
@@ -158,7 +159,9 @@ export async function checkExtension(conns: Connections, link: MeshLink): Promis
       subject,
       "not available",
       `the server on ${link.from.node} has no ${ext} extension files`,
-      "use binaries: embedded, or install the server's contrib package",
+      ext === "mysql_fdw"
+        ? mysqlFdwMissingHint("15")
+        : "use binaries: embedded, or install the server's contrib package",
     );
   } catch (e) {
     return failWith("extension", subject, "cannot check", e, "");

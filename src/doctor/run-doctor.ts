@@ -2,6 +2,7 @@ import type { MariadbConnections } from "../mariadb/index.js";
 import type { Connections } from "../pgadmin/index.js";
 import type { Topology } from "../topology/index.js";
 import type { CheckResult } from "./check.js";
+import { checkConnectLink } from "./connect-checks.js";
 import { checkMariadbNode } from "./mariadb-checks.js";
 import {
   checkExtension,
@@ -11,6 +12,7 @@ import {
   checkLogin,
   checkPendingRestart,
 } from "./mesh-checks.js";
+import { checkMysqlFdwLink } from "./mysql-fdw-checks.js";
 import { checkReachable } from "./reachability.js";
 import { checkReplication } from "./replication-checks.js";
 import { checkRouter } from "./router-checks.js";
@@ -49,7 +51,16 @@ export async function runDoctor(
   const perLink: CheckResult[] = [];
   for (const l of t.links) {
     if (!up.has(l.from.node) || !up.has(l.to.node)) continue;
+    if (l.via === "connect_odbc" || l.via === "federatedx") {
+      perLink.push(...(await checkConnectLink(t, l)));
+      continue;
+    }
     const ext = await checkExtension(conns, l);
+    if (l.via === "mysql_fdw") {
+      // MariaDB has no pg_hba.conf: the account and its grants are what the link needs there.
+      perLink.push(ext, ...(ext.ok ? await checkMysqlFdwLink(conns, t, l) : []));
+      continue;
+    }
     perLink.push(ext, ...(await checkHbaCoverage(conns, t, l)));
     if (ext.ok) perLink.push(...(await checkLinkRoundTrip(conns, l)));
   }
