@@ -3,7 +3,7 @@ import { type MeshLink, secretValue, type Topology } from "../topology/index.js"
 import { type CheckResult, fail, pass, timed } from "./check.js";
 
 /**
- * A CONNECT link (connect_odbc, connect_mysql) works when its first local user, logged in to
+ * A CONNECT link (connect_odbc, federatedx) works when its first local user, logged in to
  * the MariaDB node from here, reads a row of each exposed table: that goes through the plugin,
  * the ODBC data source or server definition, the remote login and the remote grants.
  */

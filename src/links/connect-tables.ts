@@ -34,7 +34,7 @@ export function connectMarker(link: MeshLink, source: string, ddl: string): stri
 }
 
 export function isConnectMarker(comment: string): boolean {
-  return /^dbmesh connect_(odbc|mysql) /.test(comment);
+  return /^dbmesh (connect_odbc|federatedx) /.test(comment);
 }
 
 /**
@@ -54,6 +54,7 @@ export function planConnectTables(
   const problems: Problem[] = [];
   const where = `${link.from.node}/${into}`;
   const remote = `${link.to.node}/${link.to.database}`;
+  const engine = link.via === "connect_odbc" ? "CONNECT" : "FederatedX";
   for (const r of wanted) {
     const body = createConnectTable(into, r.name, r.columns, r.source, "");
     const marker = connectMarker(link, r.source.table, body);
@@ -67,13 +68,16 @@ export function planConnectTables(
     const notes = r.notes.length ? ` (${r.notes.join("; ")})` : "";
     if (!local) {
       steps.push({
-        summary: `create CONNECT table ${into}.${r.name} over ${remote} ${r.source.table}${notes}`,
+        summary: `create ${engine} table ${into}.${r.name} over ${remote} ${r.source.table}${notes}`,
         sql: [create, ...grants(true)],
       });
-    } else if (local.engine.toUpperCase() !== "CONNECT" || !isConnectMarker(local.comment)) {
+    } else if (
+      local.engine.toUpperCase() !== (r.source.kind === "odbc" ? "CONNECT" : "FEDERATED") ||
+      !isConnectMarker(local.comment)
+    ) {
       problems.push({
         node: link.from.node,
-        message: `links[${link.index}]: ${where}.${r.name} exists and is not a CONNECT table dbmesh made`,
+        message: `links[${link.index}]: ${where}.${r.name} exists and is not a ${engine} table dbmesh made`,
         hint: "rename or drop it, or choose another import.into database",
       });
     } else if (local.comment !== marker) {
@@ -87,7 +91,7 @@ export function planConnectTables(
           ? "its definition changed (data source, server or options)"
           : `remote columns changed (${changed})`;
       steps.push({
-        summary: `recreate CONNECT table ${into}.${r.name}: ${why}${notes}`,
+        summary: `recreate ${engine} table ${into}.${r.name}: ${why}${notes}`,
         sql: [dropConnectTable(into, r.name), create, ...grants(true)],
       });
     } else {
@@ -100,7 +104,7 @@ export function planConnectTables(
     for (const t of have.tables.values()) {
       if (t.database !== into || keep.has(t.name) || !isConnectMarker(t.comment)) continue;
       steps.push({
-        summary: `drop CONNECT table ${into}.${t.name} (--prune)`,
+        summary: `drop ${engine} table ${into}.${t.name} (--prune)`,
         sql: [dropConnectTable(into, t.name)],
       });
     }

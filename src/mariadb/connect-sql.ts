@@ -1,15 +1,19 @@
 import { account, ident, literal, qualified } from "./quote.js";
 
-// Statements for the CONNECT storage engine (links from MariaDB to other servers), built only
-// from the quoting functions in quote.ts. https://mariadb.com/kb/en/connect/
+// Statements for links from MariaDB to other servers (the CONNECT and FederatedX storage
+// engines), built only from the quoting functions in quote.ts.
+// https://mariadb.com/kb/en/connect/ and https://mariadb.com/kb/en/federatedx-storage-engine/
 
 /** The plugin's library (Debian package mariadb-plugin-connect) and its engine name. */
 export const CONNECT_SONAME = "ha_connect";
 export const CONNECT_PACKAGE = "mariadb-plugin-connect";
 
+/** FederatedX ships with the server (Debian mariadb-server) but is not loaded by default. */
+export const FEDERATEDX_SONAME = "ha_federatedx";
+
 /** https://mariadb.com/kb/en/install-soname/ */
-export function installConnect(): string {
-  return `INSTALL SONAME ${literal(CONNECT_SONAME)}`;
+export function installSoname(soname: string): string {
+  return `INSTALL SONAME ${literal(soname)}`;
 }
 
 /** One column of a CONNECT table: its MariaDB type, and the remote type in its comment. */
@@ -26,13 +30,14 @@ export interface ConnectColumn {
 export type ConnectSource =
   /** An ODBC data source and a table in it (`schema.table`, sent unquoted by CONNECT). */
   | { readonly kind: "odbc"; readonly dsn: string; readonly table: string }
-  /** A server of CREATE SERVER and a table in its database. */
-  | { readonly kind: "mysql"; readonly server: string; readonly table: string };
+  /** A server of CREATE SERVER and a table in its database, read by FederatedX. */
+  | { readonly kind: "federatedx"; readonly server: string; readonly table: string };
 
 /**
- * A CONNECT table over a remote table: ODBC (https://mariadb.com/kb/en/connect-odbc-table-type-accessing-tables-from-another-dbms/)
- * or MYSQL through a server definition, so no password is part of the table's definition
- * (https://mariadb.com/kb/en/connect-mysql-table-type-accessing-mysqlmariadb-tables/).
+ * A table over a remote table: CONNECT ODBC
+ * (https://mariadb.com/kb/en/connect-odbc-table-type-accessing-tables-from-another-dbms/), or
+ * FederatedX through a server definition, so no password is part of the table's definition.
+ * (CONNECT's MYSQL type would demand the global FILE privilege of every reader.)
  */
 export function createConnectTable(
   database: string,
@@ -50,8 +55,9 @@ export function createConnectTable(
   const options =
     source.kind === "odbc"
       ? `TABLE_TYPE=ODBC TABNAME=${literal(source.table)} CONNECTION=${literal(`DSN=${source.dsn}`)}`
-      : `TABLE_TYPE=MYSQL CONNECTION=${literal(`${source.server}/${source.table}`)}`;
-  return `CREATE TABLE ${qualified(database, table)} (\n${cols}\n) ENGINE=CONNECT ${options} CHARSET=utf8mb4 COMMENT=${literal(comment)}`;
+      : `CONNECTION=${literal(`${source.server}/${source.table}`)}`;
+  const engine = source.kind === "odbc" ? "CONNECT" : "FEDERATED";
+  return `CREATE TABLE ${qualified(database, table)} (\n${cols}\n) ENGINE=${engine} ${options} CHARSET=utf8mb4 COMMENT=${literal(comment)}`;
 }
 
 export function dropConnectTable(database: string, table: string): string {
@@ -67,7 +73,7 @@ export function grantSelectOnTable(
   return `GRANT SELECT ON ${qualified(database, table)} TO ${account(user, host)}`;
 }
 
-/** A federated server definition CONNECT MYSQL tables name instead of a URL with a password. */
+/** A server definition FederatedX tables name instead of a URL with a password. */
 export interface ServerSpec {
   readonly name: string;
   readonly host: string;

@@ -4,13 +4,15 @@ export * from "./admin-sql.js";
 export { findMariadb, MARIADB_PACKAGE, type MariadbBinaries } from "./binaries.js";
 export {
   CONNECT_PACKAGE,
+  CONNECT_SONAME,
   type ConnectColumn,
   type ConnectSource,
   createConnectTable,
   createServer,
   dropConnectTable,
+  FEDERATEDX_SONAME,
   grantSelectOnTable,
-  installConnect,
+  installSoname,
   type ServerSpec,
 } from "./connect-sql.js";
 export {

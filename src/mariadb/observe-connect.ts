@@ -1,6 +1,6 @@
 import type { MariadbSession } from "./connections.js";
 
-/** The CONNECT plugin on a node: active, installable (its library is there), or missing. */
+/** A storage engine plugin on a node: active, installable (its library is there), or missing. */
 export type ConnectPlugin = "active" | "installable" | "missing";
 
 export interface ObservedConnectTable {
@@ -27,7 +27,8 @@ export interface ObservedServer {
 }
 
 export interface ObservedConnect {
-  readonly plugin: ConnectPlugin;
+  readonly connect: ConnectPlugin;
+  readonly federatedx: ConnectPlugin;
   /** Tables of the databases asked for, by "database.table". */
   readonly tables: ReadonlyMap<string, ObservedConnectTable>;
   /** Table-level grants: "database.table" → accounts ('user'@'host') holding SELECT. */
@@ -41,12 +42,16 @@ export async function observeConnect(
   s: MariadbSession,
   databases: readonly string[],
 ): Promise<ObservedConnect> {
-  const plugins = await s.query<{ status: string | null }>(
-    "SELECT PLUGIN_STATUS AS status FROM information_schema.ALL_PLUGINS WHERE PLUGIN_NAME = 'CONNECT'",
+  // FederatedX registers as FEDERATED; the old ha_federated library lists the same name.
+  const plugins = await s.query<{ name: string; library: string | null; status: string }>(
+    "SELECT PLUGIN_NAME AS name, PLUGIN_LIBRARY AS library, PLUGIN_STATUS AS status FROM information_schema.ALL_PLUGINS WHERE PLUGIN_NAME IN ('CONNECT', 'FEDERATED')",
   );
-  const status = plugins[0]?.status;
-  const plugin: ConnectPlugin =
-    status === "ACTIVE" ? "active" : plugins.length ? "installable" : "missing";
+  const state = (rows: typeof plugins): ConnectPlugin =>
+    rows.some((r) => r.status === "ACTIVE") ? "active" : rows.length ? "installable" : "missing";
+  const connect = state(plugins.filter((p) => p.name === "CONNECT"));
+  const federatedx = state(
+    plugins.filter((p) => p.name === "FEDERATED" && (p.library ?? "").startsWith("ha_federatedx")),
+  );
   const tables = new Map<string, ObservedConnectTable>();
   if (databases.length) {
     const marks = databases.map(() => "?").join(", ");
@@ -116,5 +121,5 @@ export async function observeConnect(
       password: r.password,
     });
   }
-  return { plugin, tables, selectGrants, servers };
+  return { connect, federatedx, tables, selectGrants, servers };
 }

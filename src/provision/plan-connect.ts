@@ -11,16 +11,23 @@ import {
   odbcIniSection,
 } from "../links/connect-odbc.js";
 import { planConnectTables, type RemoteTable } from "../links/connect-tables.js";
-import { DEFAULT_TEXT_LENGTH, mariadbTypeOf, plainIdentifier } from "../links/connect-types.js";
+import {
+  DEFAULT_TEXT_LENGTH,
+  type MappedType,
+  mariadbTypeOf,
+  plainIdentifier,
+} from "../links/connect-types.js";
 import {
   accountHost,
   accountHostAdmits,
   CONNECT_PACKAGE,
+  CONNECT_SONAME,
   createDatabase,
   createServer,
+  FEDERATEDX_SONAME,
   grantOn,
   grantSelectOnTable,
-  installConnect,
+  installSoname,
   mariadbPaths,
   type ObservedConnect,
   observeConnect,
@@ -40,8 +47,8 @@ import type { MeshAccess } from "./mesh-access.js";
 import type { MeshState } from "./observe.js";
 import type { MariadbNodeState } from "./plan-mariadb.js";
 
-// Links from MariaDB: connect_odbc (to PostgreSQL) and connect_mysql (to MariaDB), as CONNECT
-// tables. Phase 1 on the MariaDB node: the plugin, the ODBC data source or server definition,
+// Links from MariaDB: connect_odbc (to PostgreSQL, CONNECT ODBC tables) and federatedx (to
+// MariaDB, FederatedX tables). Phase 1 on the MariaDB node: the plugin, the ODBC data source or server definition,
 // the receiving database. Phase 3: the tables (they need the remote catalog) and grants on
 // both ends.
 
@@ -50,13 +57,13 @@ const SYSTEM_DATABASE = "mysql";
 export interface ConnectState {
   /** What CONNECT links manage on each MariaDB node they start from, or why it was not read. */
   readonly local: ReadonlyMap<string, ObservedConnect | { readonly error: string }>;
-  /** Tables and grants of each MariaDB database a connect_mysql link reads, by "node/db". */
+  /** Tables and grants of each MariaDB database a federatedx link reads, by "node/db". */
   readonly remote: ReadonlyMap<string, ObservedConnect | { readonly error: string }>;
   /** A managed node's odbc.ini and password file as they are (null: absent). */
   readonly files: ReadonlyMap<string, { odbcIni: string | null; pgpass: string | null }>;
 }
 
-const isConnect = (l: MeshLink) => l.via === "connect_odbc" || l.via === "connect_mysql";
+const isConnect = (l: MeshLink) => l.via === "connect_odbc" || l.via === "federatedx";
 
 function stateDirOf(t: Topology, node: string): string {
   return join(t.stateDir, node);
@@ -96,7 +103,7 @@ export async function observeConnectMesh(access: MeshAccess): Promise<ConnectSta
   );
   const targets = [
     ...new Set(
-      links.filter((l) => l.via === "connect_mysql").map((l) => `${l.to.node}/${l.to.database}`),
+      links.filter((l) => l.via === "federatedx").map((l) => `${l.to.node}/${l.to.database}`),
     ),
   ];
   await Promise.all(
@@ -141,20 +148,37 @@ export function addConnectPlans(
       blocked.add(node);
       continue;
     }
-    const uses = links.filter((l) => l.from.node === node).map((l) => `links[${l.index}]`);
-    if (have.plugin === "missing") {
-      blocked.add(node);
-      problem({
-        node,
-        message: `the CONNECT storage engine is not installed on MariaDB node ${node} (${uses.join(", ")} need it)`,
+    const engines = [
+      {
+        via: "connect_odbc",
+        state: have.connect,
+        what: "the CONNECT storage engine",
+        soname: CONNECT_SONAME,
         hint: `install the Debian package ${CONNECT_PACKAGE} on ${node}'s host (apt-get install ${CONNECT_PACKAGE}), then run apply again`,
-      });
-      continue;
+      },
+      {
+        via: "federatedx",
+        state: have.federatedx,
+        what: "the FederatedX storage engine",
+        soname: FEDERATEDX_SONAME,
+        hint: `FederatedX ships with mariadb-server; reinstall it on ${node}'s host (apt-get install --reinstall mariadb-server)`,
+      },
+    ] as const;
+    for (const e of engines) {
+      const uses = links.filter((l) => l.from.node === node && l.via === e.via);
+      if (!uses.length) continue;
+      if (e.state === "missing") {
+        blocked.add(node);
+        problem({
+          node,
+          message: `${e.what} is not installed on MariaDB node ${node} (${uses.map((l) => `links[${l.index}]`).join(", ")} need it)`,
+          hint: e.hint,
+        });
+      } else if (e.state === "installable") {
+        mariadbStep(node, 1, `install ${e.what} (plugin ${e.soname})`, [installSoname(e.soname)]);
+      }
     }
-    if (have.plugin === "installable")
-      mariadbStep(node, 1, "install the CONNECT storage engine (plugin ha_connect)", [
-        installConnect(),
-      ]);
+    if (blocked.has(node)) continue;
     const odbc = links.filter((l) => l.from.node === node && l.via === "connect_odbc");
     if (odbc.length) planDataSources(access, node, odbc, connect, problem, mariadbStep);
   }
@@ -169,7 +193,7 @@ export function addConnectPlans(
       mariadbStep(node, 1, `create database ${into} for the CONNECT tables of links[${l.index}]`, [
         createDatabase(into),
       ]);
-    if (l.via === "connect_mysql") {
+    if (l.via === "federatedx") {
       const want = serverOf(t, l);
       const s = have.servers.get(l.server);
       const drift = !s
@@ -369,7 +393,7 @@ function remoteTables(
       source:
         l.via === "connect_odbc"
           ? { kind: "odbc", dsn: l.server, table: `${imp.schema}.${name}` }
-          : { kind: "mysql", server: l.server, table: name },
+          : { kind: "federatedx", server: l.server, table: name },
       columns: mapped.columns,
       notes: mapped.notes,
     });
@@ -409,10 +433,9 @@ function mapColumns(
         "CONNECT sends column names to PostgreSQL unquoted, so only lower-case names without spaces or quotes work",
         "rename the column, or expose a view that renames it",
       );
-    const m =
-      l.via === "connect_odbc"
-        ? mariadbTypeOf(c.type, textLength)
-        : mariadbColumn(c.type, textLength);
+    // FederatedX tables take the remote MariaDB columns as they are.
+    const m: MappedType =
+      l.via === "connect_odbc" ? mariadbTypeOf(c.type, textLength) : { ok: true, type: c.type };
     if (!m.ok) {
       refuse(c.name, c.type, m.reason, leaveOut);
       return { name: c.name, type: "", notNull: c.notNull, remoteType: c.type };
@@ -421,20 +444,6 @@ function mapColumns(
     return { name: c.name, type: m.type, notNull: c.notNull, remoteType: c.type };
   });
   return refused.length ? { refused } : { columns, notes };
-}
-
-/** A remote MariaDB column as a CONNECT MYSQL column (CONNECT has no TEXT or BLOB columns). */
-function mariadbColumn(type: string, textLength: number): ReturnType<typeof mariadbTypeOf> {
-  if (/^(tiny|medium|long)?text$/.test(type))
-    return {
-      ok: true,
-      type: `varchar(${textLength})`,
-      note: `${type} → varchar(${textLength}): longer values are cut (options: text_length)`,
-    };
-  if (/^(tiny|medium|long)?blob$|binary|^bit|geometry|point|polygon|linestring/.test(type))
-    return { ok: false, reason: `${type}: CONNECT tables have no binary or spatial columns` };
-  if (/^(enum|set)\(/.test(type)) return { ok: true, type: `varchar(${textLength})` };
-  return { ok: true, type };
 }
 
 /**

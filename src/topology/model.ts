@@ -117,7 +117,7 @@ export interface MeshLink {
   readonly index: number;
   readonly from: Endpoint;
   readonly to: Endpoint;
-  readonly via: "dblink" | "postgres_fdw" | "mysql_fdw" | "connect_odbc" | "connect_mysql";
+  readonly via: "dblink" | "postgres_fdw" | "mysql_fdw" | "connect_odbc" | "federatedx";
   /** Foreign server name on the local end. */
   readonly server: string;
   readonly as: readonly RoleMapping[];

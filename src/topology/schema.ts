@@ -144,9 +144,9 @@ export const linkSchema = z
       .regex(/^[^/]+\/[^/]+$/, { message: "expected node/database" })
       .describe("Remote end: node/database the link reaches"),
     via: z
-      .enum(["dblink", "postgres_fdw", "mysql_fdw", "connect_odbc", "connect_mysql"])
+      .enum(["dblink", "postgres_fdw", "mysql_fdw", "connect_odbc", "federatedx"])
       .describe(
-        "Link kind: dblink or postgres_fdw between PostgreSQL databases; mysql_fdw from a PostgreSQL 15 node (system binaries) to a MariaDB database; connect_odbc from a MariaDB database to a PostgreSQL one (CONNECT engine ODBC tables over the psqlODBC driver: Debian mariadb-plugin-connect, odbc-postgresql); connect_mysql from a MariaDB database to another MariaDB database (CONNECT engine MYSQL tables through a CREATE SERVER definition)",
+        "Link kind: dblink or postgres_fdw between PostgreSQL databases; mysql_fdw from a PostgreSQL 15 node (system binaries) to a MariaDB database; connect_odbc from a MariaDB database to a PostgreSQL one (CONNECT engine ODBC tables over the psqlODBC driver: Debian mariadb-plugin-connect, odbc-postgresql); federatedx from a MariaDB database to another MariaDB database (FederatedX tables through a CREATE SERVER definition, the MariaDB counterpart of a database link)",
       ),
     name: name.optional().describe("Foreign server name (default: the remote node's name)"),
     as: z
@@ -156,10 +156,10 @@ export const linkSchema = z
     import: z
       .strictObject({
         schema: name.describe(
-          "Remote schema (mysql_fdw, connect_mysql: the remote MariaDB database; connect_odbc: the PostgreSQL schema)",
+          "Remote schema (mysql_fdw, federatedx: the remote MariaDB database; connect_odbc: the PostgreSQL schema)",
         ),
         into: name.describe(
-          "Local schema that receives the foreign tables (connect_odbc, connect_mysql: the local MariaDB database that receives one CONNECT table per remote table; dbmesh creates it)",
+          "Local schema that receives the foreign tables (connect_odbc, federatedx: the local MariaDB database that receives one CONNECT or FederatedX table per remote table; dbmesh creates it)",
         ),
         tables: z.array(name).optional().describe("Only these tables (default: all)"),
         writable: z

@@ -8,11 +8,11 @@ type Path = (string | number)[];
 const reserved = new Set(["mysql", "information_schema", "performance_schema", "sys", "dbmesh"]);
 
 /**
- * CONNECT links start in a MariaDB database: connect_odbc reaches a PostgreSQL database through
- * the psqlODBC driver, connect_mysql another MariaDB database. Each exposes tables with
- * `import:` into a MariaDB database of its own, reads as one remote role (a CONNECT table has
- * one connection, whoever queries it), and the remote role must be able to log in from the
- * local node's address.
+ * Links from a MariaDB database: connect_odbc reaches a PostgreSQL database through CONNECT and
+ * the psqlODBC driver, federatedx another MariaDB database. Each exposes tables with `import:`
+ * into a MariaDB database of its own, reads as one remote role (such a table has one
+ * connection, whoever queries it), and the remote role must be able to log in from the local
+ * node's address.
  */
 export function checkConnect(t: Topology, f: TopologyFile): TopologyIssue[] {
   const issues: TopologyIssue[] = [];
@@ -22,7 +22,7 @@ export function checkConnect(t: Topology, f: TopologyFile): TopologyIssue[] {
   const intos = new Map<string, number>();
   f.links.forEach((raw, i) => {
     const l = t.links[i]!;
-    if (l.via !== "connect_odbc" && l.via !== "connect_mysql") return;
+    if (l.via !== "connect_odbc" && l.via !== "federatedx") return;
     const at: Path = ["links", i];
     const from = t.nodes.get(l.from.node);
     const to = t.nodes.get(l.to.node);
@@ -30,7 +30,7 @@ export function checkConnect(t: Topology, f: TopologyFile): TopologyIssue[] {
     if (from && from.engine !== "mariadb") {
       issue(
         [...at, "from"],
-        `${l.via} links are CONNECT tables in MariaDB; node "${from.name}" is a PostgreSQL node`,
+        `${l.via} links are tables in MariaDB; node "${from.name}" is a PostgreSQL node`,
         "a MariaDB node/database",
         l.via === "connect_odbc"
           ? "put the MariaDB database in from: and the PostgreSQL one in to:"
@@ -42,7 +42,7 @@ export function checkConnect(t: Topology, f: TopologyFile): TopologyIssue[] {
         [...at, "to"],
         `${l.via} reaches ${remoteEngine === "postgres" ? "PostgreSQL" : "MariaDB"}; node "${to.name}" is a ${to.engine === "postgres" ? "PostgreSQL" : "MariaDB"} node`,
         `a ${remoteEngine === "postgres" ? "PostgreSQL" : "MariaDB"} node/database`,
-        `use via: ${remoteEngine === "postgres" ? "connect_mysql" : "connect_odbc"}`,
+        `use via: ${remoteEngine === "postgres" ? "federatedx" : "connect_odbc"}`,
       );
     }
     for (const key of ["views", "copies"] as const) {
@@ -71,7 +71,7 @@ export function checkConnect(t: Topology, f: TopologyFile): TopologyIssue[] {
         `add import: { schema: ${l.via === "connect_odbc" ? "public" : l.to.database}, into: ${l.to.node} }`,
       );
     } else {
-      if (l.via === "connect_mysql" && imp.schema !== l.to.database) {
+      if (l.via === "federatedx" && imp.schema !== l.to.database) {
         issue(
           [...at, "import", "schema"],
           `import.schema "${imp.schema}" is not the link's MariaDB database "${l.to.database}"`,
@@ -127,12 +127,12 @@ export function checkConnect(t: Topology, f: TopologyFile): TopologyIssue[] {
         "declare a second link (with its own name: and into:) for the other remote role",
       );
     }
-    if (l.via === "connect_mysql") checkRemoteAccount(t, l, issue);
+    if (l.via === "federatedx") checkRemoteAccount(t, l, issue);
   });
   return issues;
 }
 
-/** connect_mysql logs in to the remote MariaDB as the mapped role: it needs an account from here. */
+/** federatedx logs in to the remote MariaDB as the mapped role: it needs an account from here. */
 function checkRemoteAccount(
   t: Topology,
   l: MeshLink,

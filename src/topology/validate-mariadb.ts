@@ -118,7 +118,7 @@ export function checkMariadb(t: Topology): TopologyIssue[] {
     // mysql_fdw links reach MariaDB by design: validate-mysql-fdw.ts checks their ends.
     if (l.via === "mysql_fdw") continue;
     // CONNECT links start on MariaDB by design: validate-connect.ts checks their ends.
-    if (l.via === "connect_odbc" || l.via === "connect_mysql") continue;
+    if (l.via === "connect_odbc" || l.via === "federatedx") continue;
     for (const end of ["from", "to"] as const) {
       if (!isMariadb(l[end].node)) continue;
       issue(
@@ -127,7 +127,7 @@ export function checkMariadb(t: Topology): TopologyIssue[] {
         "a PostgreSQL node/database",
         end === "to"
           ? "use via: mysql_fdw to read a MariaDB database from PostgreSQL"
-          : "use via: connect_odbc (to PostgreSQL) or connect_mysql (to MariaDB) from a MariaDB database",
+          : "use via: connect_odbc (to PostgreSQL) or federatedx (to MariaDB) from a MariaDB database",
       );
     }
   }
