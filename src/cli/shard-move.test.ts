@@ -74,19 +74,32 @@ describe("shard move: one key's rows change node while writes go on", () => {
       const c = await m.connect(coord, db, "lib");
       try {
         for (let i = 0; moving || i < 5; i++) {
+          // A statement already on its way to the old node when the shard switched is told
+          // to retry (40001), as a serialization failure is, and retried; anything else fails.
+          const retrying = async <T>(run: () => Promise<T>): Promise<T> => {
+            for (;;) {
+              try {
+                return await run();
+              } catch (e) {
+                if ((e as { code?: string }).code !== "40001") throw e;
+                retries++;
+              }
+            }
+          };
           try {
-            const r = await c.query(
-              "INSERT INTO booksample (state, location, book_id) VALUES ('during', $1, $2) RETURNING id",
-              [location, 1000 + i],
+            const r = await retrying(() =>
+              c.query(
+                "INSERT INTO booksample (state, location, book_id) VALUES ('during', $1, $2) RETURNING id",
+                [location, 1000 + i],
+              ),
             );
             const id = String(r.rows[0].id);
-            await c.query("INSERT INTO lend (student_id, booksample_id) VALUES ($1, $1)", [id]);
             acked.push({ id, location });
+            await retrying(() =>
+              c.query("INSERT INTO lend (student_id, booksample_id) VALUES ($1, $1)", [id]),
+            );
           } catch (e) {
-            // A statement already on its way to the old node when the shard switched is told
-            // to retry (40001), as a serialization failure is; anything else is a failure.
-            if ((e as { code?: string }).code === "40001") retries++;
-            else errors.push(`${location}: ${(e as Error).message}`);
+            errors.push(`${location}: ${(e as Error).message}`);
           }
         }
       } finally {

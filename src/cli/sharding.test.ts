@@ -244,11 +244,10 @@ describe("sharded tables: apply builds them, the coordinator routes rows", () =>
       assert.match(doctor.stdout, /keys rome are stored here/);
     } finally {
       await m.rows(paris, db, "DELETE FROM public.booksample_paris WHERE location = 'rome'");
-      await m.rows(
-        paris,
-        db,
-        "ALTER TABLE public.booksample_paris ADD CONSTRAINT booksample_paris_bounds CHECK (location IN ('paris'))",
-      );
+      // The missing check is put back by apply, as the file declares it.
+      const apply = await m.run("apply");
+      assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+      assert.match(apply.stdout, /change the bounds of shard public\.booksample_paris/);
     }
   });
 
@@ -291,5 +290,49 @@ describe("sharded tables: apply builds them, the coordinator routes rows", () =>
   test("plan after use still says no changes", async () => {
     const plan = await m.run("plan");
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+
+  test("a list value added beside the default shard that holds its rows is refused, naming the keys", async () => {
+    m.rewrite((t) =>
+      t.replace(
+        "list: { paris: paris, lagos: lagos }",
+        "list: { paris: paris, lagos: lagos, tokyo: paris }",
+      ),
+    );
+    const plan = await m.run("plan");
+    assert.equal(plan.code, 1);
+    assert.match(
+      plan.stdout,
+      /public\.booksample_default on lagos\/library holds rows with location tokyo, outside the bounds the file declares for it now/,
+    );
+    assert.match(
+      plan.stdout,
+      /create foreign partition public\.booksample_tokyo .*\(once booksample_default holds none of its rows\)/,
+    );
+    const refused = await m.run("apply");
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stdout,
+      /the default shard booksample_default holds rows with location tokyo/,
+    );
+    // Nothing was hidden: the tokyo row is still read from the default shard.
+    assert.deepEqual(
+      await viaCoordinator("SELECT book_id FROM booksample WHERE location = 'tokyo'"),
+      [["4"]],
+    );
+
+    // Once the row is out of the default shard, apply narrows it and adds the new shard.
+    await viaCoordinator("DELETE FROM booksample WHERE location = 'tokyo'");
+    const apply = await m.run("apply");
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    await viaCoordinator("INSERT INTO booksample (location, book_id) VALUES ('tokyo', 4)");
+    assert.deepEqual(await m.rows(paris, db, "SELECT book_id FROM public.booksample_tokyo"), [
+      ["4"],
+    ]);
+    await assert.rejects(
+      m.rows(lagos, db, "INSERT INTO public.booksample_default (location) VALUES ('tokyo')"),
+      (e: { code?: string }) => e.code === "23514",
+    );
+    assert.equal((await m.run("plan")).code, 0);
   });
 });

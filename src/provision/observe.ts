@@ -7,6 +7,7 @@ import {
   PgAdminError,
 } from "../pgadmin/index.js";
 import {
+  boundsProbes,
   type ObservedSharding,
   observeSharding,
   observesSharding,
@@ -86,7 +87,9 @@ export async function observeMesh(
               .session(name, d.name)
               .then(async (s) => ({
                 content: await observeDatabase(s, wanted),
-                sharding: observesSharding(t, name, d.name) ? await observeSharding(s) : undefined,
+                sharding: observesSharding(t, name, d.name)
+                  ? await observeSharding(s, boundsProbes(t, name, d.name))
+                  : undefined,
               }))
               .then(
                 (r) => ({ ...r, error: undefined }),

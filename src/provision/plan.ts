@@ -136,7 +136,7 @@ export async function planFromState(
       const observed = ns.sharding?.get(db.name);
       for (const r of [
         ...links.map((link) => planLinkSetup(t, link, have, access.prune)),
-        planShardTables(t, name, db.name, have),
+        planShardTables(t, name, db.name, have, observed),
         planCoordinator(t, name, db.name, have, observed),
         planReferenceSource(t, name, db.name, have, observed),
         planReferenceCopies(t, name, db.name, have, observed),

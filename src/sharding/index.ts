@@ -23,6 +23,7 @@ export {
   publishesReferences,
 } from "./plan-reference.js";
 export {
+  boundsProbes,
   coordinatorSettings,
   isShardingCoordinator,
   observesSharding,

@@ -19,6 +19,19 @@ export interface ObservedSharding {
   readonly slots: ReadonlySet<string>;
   /** The server's wal_level: logical decoding (reference tables) needs "logical". */
   readonly walLevel: string;
+  /** "schema.table" → the check its bounds constraint was made with (null: no record). */
+  readonly bounds: ReadonlyMap<string, string | null>;
+  /** "schema.table" → keys of rows outside the bounds the file declares now (at most 6). */
+  readonly outside: ReadonlyMap<string, readonly string[]>;
+}
+
+/** A shard table and the check the file declares for it: read only when that check changed. */
+export interface BoundsProbe {
+  /** "schema.table". */
+  readonly table: string;
+  readonly qualified: string;
+  readonly key: string;
+  readonly check: string;
 }
 
 // pg_db_role_setting with setrole = 0 holds ALTER DATABASE … SET for every role.
@@ -48,9 +61,25 @@ SELECT
     WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())) AS subscriptions,
   (SELECT coalesce(json_agg(slot_name), '[]') FROM pg_replication_slots
     WHERE database = current_database()) AS slots,
-  current_setting('wal_level') AS wal_level`;
+  current_setting('wal_level') AS wal_level,
+  (SELECT coalesce(json_object_agg(n.nspname || '.' || c.relname, d.description), '{}')
+     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_description d ON d.objoid = k.oid AND d.classoid = 'pg_constraint'::regclass
+    WHERE k.contype = 'c' AND k.conname = c.relname || '_bounds') AS bounds,
+  (SELECT coalesce(json_agg(n.nspname || '.' || c.relname), '[]')
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND n.nspname || '.' || c.relname = ANY ($1::text[])) AS probed`;
 
-export async function observeSharding(s: Session): Promise<ObservedSharding> {
+/**
+ * The catalog, then for each probed shard table whose recorded check differs from the file's
+ * the keys of up to 6 rows the new check would refuse: a full scan, but only of a shard whose
+ * bounds the file just changed.
+ */
+export async function observeSharding(
+  s: Session,
+  probes: readonly BoundsProbe[] = [],
+): Promise<ObservedSharding> {
   const [row] = await s.query<{
     sequences: string[];
     settings: string[];
@@ -59,7 +88,23 @@ export async function observeSharding(s: Session): Promise<ObservedSharding> {
     subscriptions: Record<string, string[]>;
     slots: string[];
     wal_level: string;
-  }>(shardingSql);
+    bounds: Record<string, string | null>;
+    probed: string[];
+  }>(shardingSql, [probes.map((p) => p.table)]);
+  const bounds = new Map(Object.entries(row?.bounds ?? {}));
+  const present = new Set(row?.probed ?? []);
+  const outside = new Map<string, string[]>();
+  for (const p of probes) {
+    if (!present.has(p.table) || bounds.get(p.table) === p.check) continue;
+    const keys = await s.query<{ k: string | null }>(
+      `SELECT DISTINCT ${p.key}::text AS k FROM ${p.qualified} WHERE NOT (${p.check}) LIMIT 6`,
+    );
+    if (keys.length)
+      outside.set(
+        p.table,
+        keys.map((r) => r.k ?? "NULL"),
+      );
+  }
   const sets = (o: Record<string, string[]> | undefined) =>
     new Map(Object.entries(o ?? {}).map(([k, v]) => [k, new Set(v)]));
   const settings = new Map<string, string>();
@@ -75,5 +120,7 @@ export async function observeSharding(s: Session): Promise<ObservedSharding> {
     subscriptions: sets(row?.subscriptions),
     slots: new Set(row?.slots ?? []),
     walLevel: row?.wal_level ?? "",
+    bounds,
+    outside,
   };
 }

@@ -110,7 +110,7 @@ function createStep(
   const sql: string[] = [];
   if (!have.schemas.has(schema) && owner) sql.push(createSchema(schema, owner));
   sql.push(
-    createShardTable(schema, table, r.source.columns, r.source.constraints, undefined),
+    ...createShardTable(schema, table, r.source.columns, r.source.constraints, undefined),
     commentOn("TABLE", schema, table),
   );
   if (owner) sql.push(alterOwner("TABLE", schema, table, owner));

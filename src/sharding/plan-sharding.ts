@@ -2,8 +2,10 @@ import type { ObservedDatabaseContent, Problem, Step } from "../pgadmin/index.js
 import {
   createSchema,
   grantServerUsage,
+  ident,
   isManaged,
   mappingChange,
+  qualified,
   serverChanges,
 } from "../pgadmin/index.js";
 import {
@@ -16,7 +18,7 @@ import {
   type Topology,
 } from "../topology/index.js";
 import { ownerOf } from "./database-owner.js";
-import type { ObservedSharding } from "./observe-sharding.js";
+import type { BoundsProbe, ObservedSharding } from "./observe-sharding.js";
 import { hasReferences, isBuildableReference, referenceSchemas } from "./plan-reference.js";
 import {
   alterOwner,
@@ -28,7 +30,9 @@ import {
   createSequence,
   createShardTable,
   type FollowRoute,
+  guardDefaultShard,
   partitionMethod,
+  replaceCheck,
   routedName,
   routeTriggerName,
   setDatabaseOption,
@@ -217,9 +221,13 @@ export function isShardingCoordinator(t: Topology, node: string, db: string): bo
   return shapes(t).some(({ s }) => s.coordinator.node === node && s.coordinator.database === db);
 }
 
-/** Whether apply reads this database's sharding state (observeSharding): coordinators, copies. */
+/** Whether apply reads this database's sharding state (observeSharding): coordinators, shards, copies. */
 export function observesSharding(t: Topology, node: string, db: string): boolean {
-  return isShardingCoordinator(t, node, db) || hasReferences(t, node, db);
+  return (
+    isShardingCoordinator(t, node, db) ||
+    hasReferences(t, node, db) ||
+    shapes(t).some(({ shards }) => shards.some((sh) => sh.node === node && sh.database === db))
+  );
 }
 
 /** Extensions a database needs for its sharded tables: postgres_fdw on a coordinator with remote shards. */
@@ -348,6 +356,7 @@ export function planShardTables(
   node: string,
   db: string,
   have: ObservedDatabaseContent,
+  observed: ObservedSharding | undefined,
 ): Result {
   const steps: Step[] = [];
   const problems: Problem[] = [];
@@ -366,6 +375,7 @@ export function planShardTables(
             message: `sharded.${s.name}: ${schema}.${sh.name} exists in ${node}/${db} and was not made by dbmesh as a shard table`,
             hint: "rename or drop it so apply can create the shard table",
           });
+        else planBoundsChange(x, sh, node, db, observed, steps, problems);
         continue;
       }
       const sql: string[] = [];
@@ -375,7 +385,7 @@ export function planShardTables(
       }
       const check = shardCheck(x.key, sh.bounds, x.placement);
       sql.push(
-        createShardTable(schema, sh.name, x.columns, x.constraints, check),
+        ...createShardTable(schema, sh.name, x.columns, x.constraints, check),
         commentOn("TABLE", schema, sh.name),
       );
       if (owner) sql.push(alterOwner("TABLE", schema, sh.name, owner));
@@ -391,6 +401,60 @@ export function planShardTables(
     }
   }
   return { steps, problems };
+}
+
+/**
+ * A shard whose bounds changed in the file (a list value added beside a default shard, a range
+ * moved): its check is replaced, validated against its rows, unless rows would fall outside
+ * it. Those are refused with their keys: apply never hides a row by moving a bound over it.
+ */
+function planBoundsChange(
+  x: Shaped,
+  sh: Shard,
+  node: string,
+  db: string,
+  observed: ObservedSharding | undefined,
+  steps: Step[],
+  problems: Problem[],
+): void {
+  const check = shardCheck(x.key, sh.bounds, x.placement);
+  const name = `${x.s.table.schema}.${sh.name}`;
+  if (!check || !observed || observed.bounds.get(name) === check) return;
+  const outside = observed.outside.get(name);
+  if (outside?.length) {
+    problems.push({
+      node,
+      message: `sharded.${x.s.name}: ${name} on ${node}/${db} holds rows with ${x.key} ${outside.slice(0, 5).join(", ")}${outside.length > 5 ? ", …" : ""}, outside the bounds the file declares for it now (${check})`,
+      hint: "move those rows to where the file places them (or put the file back) before apply changes the bounds",
+    });
+    return;
+  }
+  steps.push({
+    node,
+    database: db,
+    phase: 2,
+    summary: `change the bounds of shard ${name} of ${x.s.name} to ${check}`,
+    sql: replaceCheck(x.s.table.schema, sh.name, check),
+    transaction: true,
+  });
+}
+
+/** The shard tables of (node, db) whose bounds check observeSharding compares with the file. */
+export function boundsProbes(t: Topology, node: string, db: string): BoundsProbe[] {
+  return shapes(t).flatMap((x) =>
+    x.shards.flatMap((sh) => {
+      const check = shardCheck(x.key, sh.bounds, x.placement);
+      if (sh.node !== node || sh.database !== db || sh.local || !check) return [];
+      return [
+        {
+          table: `${x.s.table.schema}.${sh.name}`,
+          qualified: qualified(x.s.table.schema, sh.name),
+          key: ident(x.key),
+          check,
+        },
+      ];
+    }),
+  );
 }
 
 /**
@@ -534,9 +598,19 @@ export function planCoordinator(
         ]);
       } else {
         const server = x.servers[s.shards.indexOf(sh)] ?? "";
+        // A new list value beside an existing default shard: that shard must not hold its rows.
+        const fallback = s.shards.find((d) => d.bounds.kind === "default");
+        const guard =
+          sh.bounds.kind === "list" &&
+          fallback &&
+          !fallback.local &&
+          have.relations.has(`${schema}.${fallback.name}`)
+            ? guardDefaultShard(s.name, schema, fallback.name, x.key, sh.bounds.values, owner)
+            : [];
         step(
-          `create foreign partition ${schema}.${sh.name} of ${s.name} → ${sh.node}/${sh.database}`,
+          `create foreign partition ${schema}.${sh.name} of ${s.name} → ${sh.node}/${sh.database}${guard.length ? ` (once ${fallback?.name} holds none of its rows)` : ""}`,
           [
+            ...guard,
             createForeignPartition(schema, sh.name, table, sh.bounds, server),
             commentOn("FOREIGN TABLE", schema, sh.name),
             alterOwner("FOREIGN TABLE", schema, sh.name, owner),

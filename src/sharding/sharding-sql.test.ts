@@ -64,6 +64,7 @@ nodes:
   a: { port: 5433 }
 roles:
   lib: { password: env:DBMESH_SHARDING_TEST_PW, nodes: [c, a] }
+  sync: { password: env:DBMESH_SHARDING_TEST_PW, nodes: [c], replication: true }
 databases:
   library: { node: c, owner: lib }
   library_a: { node: a, name: library, owner: lib }
@@ -88,7 +89,7 @@ describe("planning sharded tables on empty databases", () => {
   test("shard table on the shard node, server, mapping, parent and partitions on the coordinator", () => {
     process.env.DBMESH_SHARDING_TEST_PW = "pw";
     const t = parseTopology("/mesh/dbmesh.yaml", mesh);
-    const shard = planShardTables(t, "a", "library", empty);
+    const shard = planShardTables(t, "a", "library", empty, undefined);
     assert.deepEqual(
       shard.steps.map((s) => s.summary),
       [`create shard table public.booksample_paris of booksample (CHECK "location" IN ('paris'))`],
@@ -108,7 +109,7 @@ describe("planning sharded tables on empty databases", () => {
     assert.ok(c.steps[1]?.secret);
     assert.match(
       unsupportedSharding(t)[0]?.message ?? "",
-      /books: reference tables are not yet supported/,
+      /books: columns from an existing table \(table:\) are not yet supported/,
     );
     // Table constraints go to every shard, the coordinator's local one included.
     const local = c.steps.find((s) => s.summary.startsWith("create local partition"));

@@ -53,6 +53,53 @@ function checkName(shard: string): string {
   return `${shard}_bounds`;
 }
 
+/**
+ * The bounds check's comment is the check as dbmesh wrote it: PostgreSQL stores the
+ * expression normalized, so the file's text is compared with this, not with the catalog.
+ */
+export function commentOnCheck(schema: string, shard: string, check: string): string {
+  return `COMMENT ON CONSTRAINT ${ident(checkName(shard))} ON ${qualified(schema, shard)} IS ${literal(check)}`;
+}
+
+/** A shard's bounds changed in the file: the new check, validated against its rows. */
+export function replaceCheck(schema: string, shard: string, check: string): string[] {
+  const c = ident(checkName(shard));
+  return [
+    `ALTER TABLE ${qualified(schema, shard)} DROP CONSTRAINT IF EXISTS ${c}, ADD CONSTRAINT ${c} CHECK (${check})`,
+    commentOnCheck(schema, shard, check),
+  ];
+}
+
+/**
+ * Before a list shard is created beside an existing default shard: the default shard must
+ * hold no row of the new values, or they would stay there, hidden (PostgreSQL does not scan a
+ * foreign default partition for rows the new partition takes). Reads the default shard through
+ * its foreign partition, so it runs as the owner, whose user mapping that is.
+ */
+export function guardDefaultShard(
+  table: string,
+  schema: string,
+  defaultPartition: string,
+  key: string,
+  values: readonly string[],
+  owner: string,
+): string[] {
+  const message = `sharded.${table}: the default shard ${defaultPartition} holds rows with ${key} %, which the file now gives a shard of their own; creating it would hide them`;
+  const hint = `move them out of ${defaultPartition} first (copy and delete them on its node, then insert them again through the coordinator once the shard exists)`;
+  const body = `
+DECLARE
+  keys text;
+BEGIN
+  SELECT string_agg(k, ', ') INTO keys FROM (
+    SELECT DISTINCT ${ident(key)}::text AS k FROM ONLY ${qualified(schema, defaultPartition)}
+     WHERE ${ident(key)} IN (${inList(values)}) LIMIT 6) x;
+  IF keys IS NOT NULL THEN
+    RAISE EXCEPTION ${literal(message)}, keys USING ERRCODE = '23514', HINT = ${literal(hint)};
+  END IF;
+END`;
+  return [`SET LOCAL ROLE ${ident(owner)}`, `DO ${dollar(body)}`, "RESET ROLE"];
+}
+
 /** The shard table on a shard node: the columns, the table constraints, the bounds check. */
 export function createShardTable(
   schema: string,
@@ -60,10 +107,11 @@ export function createShardTable(
   columns: readonly ColumnDef[],
   constraints: readonly string[],
   check: string | undefined,
-): string {
+): string[] {
   const parts = [...columnsSql(columns), ...constraints];
   if (check) parts.push(`CONSTRAINT ${ident(checkName(name))} CHECK (${check})`);
-  return `CREATE TABLE ${qualified(schema, name)} (${parts.join(", ")})`;
+  const create = `CREATE TABLE ${qualified(schema, name)} (${parts.join(", ")})`;
+  return check ? [create, commentOnCheck(schema, name, check)] : [create];
 }
 
 /**

@@ -80,6 +80,7 @@ describe("jsonSchema", () => {
       "id",
       "follows",
       "through",
+      "replicateAs",
       "reference",
     ]);
     for (const [k, f] of Object.entries(fields)) assert.ok(f.description, `${k} has a description`);

@@ -16,6 +16,7 @@ nodes:
 roles:
   lib: { password: env:LIB, nodes: [postgre1, postgre2, postgre3] }
   repl: { password: env:REPL, nodes: [postgre2], replication: true }
+  refsync: { password: env:REPL, nodes: [postgre1, postgre3], replication: true }
 databases:
   library: { node: postgre1, owner: lib }
   library2: { node: postgre2, name: library, owner: lib }
@@ -562,7 +563,7 @@ describe("sharded: errors with positions", () => {
       at: at(19, 5),
       message: 'unknown key "lsit" in sharded.booksample',
       expected:
-        "one of name, coordinator, key, columns, table, list, default, hash, range, database, id, follows, through, reference",
+        "one of name, coordinator, key, columns, table, list, default, hash, range, database, id, follows, through, replicateAs, reference",
       hint: 'did you mean "list"?',
     });
   });
