@@ -85,18 +85,23 @@ export function mariadbTypeOf(pgType: string, textLength = DEFAULT_TEXT_LENGTH):
       note: `${pgType} → varchar(${textLength}) holding the JSON text: longer documents are cut`,
     };
   }
-  m = /^timestamp(?:\((\d)\))? without time zone$/.exec(pgType);
-  if (m) return { ok: true, type: `datetime(${m[1] ?? 6})` };
-  m = /^timestamp(?:\((\d)\))? with time zone$/.exec(pgType);
+  // CONNECT keeps dates and times as whole seconds: a fraction the column can hold is dropped.
+  m = /^(timestamp|time)(?:\((\d)\))? with(out)? time zone$/.exec(pgType);
   if (m) {
-    return {
-      ok: true,
-      type: `datetime(${m[1] ?? 6})`,
-      note: `${pgType} → datetime(${m[1] ?? 6}) in UTC (the data source sets TimeZone UTC)`,
-    };
+    const type = m[1] === "timestamp" ? "datetime" : "time";
+    if (m[1] === "time" && !m[3])
+      return {
+        ok: false,
+        reason: `${pgType} has no MariaDB counterpart (a time of day with a zone); expose it cast to time or text through a view`,
+      };
+    const notes = [
+      ...(m[2] === "0" ? [] : ["fractions of a second are dropped (CONNECT reads whole seconds)"]),
+      ...(m[3] ? [] : ["read in UTC (the data source sets TimeZone UTC)"]),
+    ];
+    return notes.length
+      ? { ok: true, type, note: `${pgType} → ${type}: ${notes.join(", ")}` }
+      : { ok: true, type };
   }
-  m = /^time(?:\((\d)\))? without time zone$/.exec(pgType);
-  if (m) return { ok: true, type: `time(${m[1] ?? 6})` };
   if (pgType === "bytea") {
     return {
       ok: false,

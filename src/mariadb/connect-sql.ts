@@ -54,7 +54,9 @@ export function createConnectTable(
     .join(",\n");
   const options =
     source.kind === "odbc"
-      ? `TABLE_TYPE=ODBC TABNAME=${literal(source.table)} CONNECTION=${literal(`DSN=${source.dsn}`)}`
+      ? // Memory=2 keeps the fetched rows, so MariaDB can read them again by position: a
+        // filesort (ORDER BY on the table) fails without it, ODBC cursors being forward-only.
+        `TABLE_TYPE=ODBC TABNAME=${literal(source.table)} CONNECTION=${literal(`DSN=${source.dsn}`)} OPTION_LIST=${literal("Memory=2")}`
       : `CONNECTION=${literal(`${source.server}/${source.table}`)}`;
   const engine = source.kind === "odbc" ? "CONNECT" : "FEDERATED";
   return `CREATE TABLE ${qualified(database, table)} (\n${cols}\n) ENGINE=${engine} ${options} CHARSET=utf8mb4 COMMENT=${literal(comment)}`;
