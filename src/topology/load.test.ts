@@ -12,6 +12,7 @@ import {
   parseTopology,
   TopologyError,
 } from "./index.js";
+import { linkSchema } from "./schema.js";
 
 const FILE = "/mesh/dbmesh.yaml";
 
@@ -135,7 +136,7 @@ roles:
       {
         at: `${FILE}:14:10`,
         message: "invalid value at links.0.via",
-        expected: 'one of "dblink", "postgres_fdw"',
+        expected: `one of ${linkSchema.shape.via.options.map((o) => JSON.stringify(o)).join(", ")}`,
         hint: undefined,
       },
     ]);
@@ -587,7 +588,7 @@ describe("loadTopology: the scott example", () => {
       server: "postgre2",
       as: [{ local: "pablo1", remote: "pablo2" }],
       owner: "pablo1",
-      import: { schema: "scott", into: "postgre2_scott", tables: undefined },
+      import: { schema: "scott", into: "postgre2_scott", tables: undefined, writable: false },
       views: undefined,
       copies: undefined,
       options: {},
@@ -685,6 +686,7 @@ links:
       schema: "Remote Schema",
       into: "Into Here",
       tables: undefined,
+      writable: false,
     });
   });
 });
