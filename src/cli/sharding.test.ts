@@ -335,4 +335,53 @@ describe("sharded tables: apply builds them, the coordinator routes rows", () =>
     );
     assert.equal((await m.run("plan")).code, 0);
   });
+
+  test("a column added in the file reaches the parent and every shard; a dropped one is refused", async () => {
+    m.rewrite((t) =>
+      t.replace(
+        'columns: "reading int, note text"',
+        'columns: "reading int, note text, unit text"',
+      ),
+    );
+    const plan = await m.run("plan");
+    assert.equal(plan.code, 1);
+    assert.match(plan.stdout, /add column unit to readings \(its partitions follow\)/);
+    assert.match(plan.stdout, /add column unit to shard public\.readings_p1 of readings/);
+    const apply = await m.run("apply");
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    await viaCoordinator(
+      "INSERT INTO readings VALUES (120, 'with unit', 'kPa'), (20, 'local', 'Pa')",
+    );
+    assert.deepEqual(
+      await m.rows(paris, db, "SELECT unit FROM public.readings_p1 WHERE reading = 120"),
+      [["kPa"]],
+    );
+    assert.deepEqual(
+      await viaCoordinator("SELECT reading, unit FROM readings WHERE unit IS NOT NULL ORDER BY 1"),
+      [
+        ["20", "Pa"],
+        ["120", "kPa"],
+      ],
+    );
+    assert.equal((await m.run("plan")).code, 0);
+
+    m.rewrite((t) =>
+      t.replace(
+        'columns: "reading int, note text, unit text"',
+        'columns: "reading int, unit text"',
+      ),
+    );
+    const dropped = await m.run("plan");
+    assert.equal(dropped.code, 1);
+    assert.match(
+      dropped.stdout,
+      /sharded\.readings: public\.readings in coord\/library has column note, which the file no longer declares; apply does not drop columns/,
+    );
+    m.rewrite((t) =>
+      t.replace(
+        'columns: "reading int, unit text"',
+        'columns: "reading int, note text, unit text"',
+      ),
+    );
+  });
 });

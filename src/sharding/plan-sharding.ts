@@ -21,6 +21,7 @@ import { ownerOf } from "./database-owner.js";
 import type { BoundsProbe, ObservedSharding } from "./observe-sharding.js";
 import { hasReferences, isBuildableReference, referenceSchemas } from "./plan-reference.js";
 import {
+  addColumns,
   alterOwner,
   commentOn,
   createFollowRoute,
@@ -375,7 +376,20 @@ export function planShardTables(
             message: `sharded.${s.name}: ${schema}.${sh.name} exists in ${node}/${db} and was not made by dbmesh as a shard table`,
             hint: "rename or drop it so apply can create the shard table",
           });
-        else planBoundsChange(x, sh, node, db, observed, steps, problems);
+        else {
+          planBoundsChange(x, sh, node, db, observed, steps, problems);
+          // A column declared since: added here too (a refused change is reported by the coordinator).
+          const change = columnChange(x, found.columns, "");
+          if (typeof change !== "string" && change.length)
+            steps.push({
+              node,
+              database: db,
+              phase: 2,
+              summary: `add column ${change.map((c) => c.name).join(", ")} to shard ${schema}.${sh.name} of ${s.name}`,
+              sql: [addColumns(schema, sh.name, change)],
+              transaction: true,
+            });
+        }
         continue;
       }
       const sql: string[] = [];
@@ -437,6 +451,34 @@ function planBoundsChange(
     sql: replaceCheck(x.s.table.schema, sh.name, check),
     transaction: true,
   });
+}
+
+/**
+ * Columns declared in the file that the table lacks: apply adds them to the parent (its
+ * partitions follow) and to every shard table. A column the table has and the file does not
+ * is refused rather than dropped (its data would go), and so is any change to a following
+ * table, whose view and insert trigger list the columns.
+ */
+function columnChange(
+  x: Shaped,
+  have: readonly { name: string }[],
+  where: string,
+): ColumnDef[] | string {
+  const names = new Set(have.map((c) => c.name));
+  const declared = new Set(x.columns.map((c) => c.name));
+  const added = x.columns.filter((c) => !names.has(c.name));
+  const dropped = have.filter((c) => !declared.has(c.name)).map((c) => c.name);
+  if (dropped.length)
+    return `sharded.${x.s.name}: ${where} has column ${dropped.join(", ")}, which the file no longer declares; apply does not drop columns (their data would be lost)`;
+  if (added.length && x.route)
+    return `sharded.${x.s.name}: column ${added.map((c) => c.name).join(", ")} is declared but ${where} lacks it; adding columns to a following table is not yet supported`;
+  return added;
+}
+
+function columnChangeHint(x: Shaped): string {
+  return x.route
+    ? "declare the columns as they are, or recreate the table"
+    : "declare the column again, or drop it by hand on the coordinator (ALTER TABLE … DROP COLUMN drops it from every partition) and on each shard node";
 }
 
 /** The shard tables of (node, db) whose bounds check observeSharding compares with the file. */
@@ -551,6 +593,18 @@ export function planCoordinator(
         hint: "rename or drop it (converting an existing table is not yet supported)",
       });
       continue;
+    }
+    if (parent) {
+      const change = columnChange(x, parent.columns, `${schema}.${table} in ${node}/${db}`);
+      if (typeof change === "string") {
+        problems.push({ node, message: change, hint: columnChangeHint(x) });
+        continue;
+      }
+      if (change.length)
+        step(
+          `add column ${change.map((c) => c.name).join(", ")} to ${s.name} (its partitions follow)`,
+          [addColumns(schema, table, change)],
+        );
     }
     if (!parent) {
       const sql: string[] = [];

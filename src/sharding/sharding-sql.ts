@@ -48,6 +48,13 @@ export function shardCheck(
   }
 }
 
+/** ADD COLUMN for each column, type text as declared. */
+export function addColumns(schema: string, table: string, columns: readonly ColumnDef[]): string {
+  return `ALTER TABLE ${qualified(schema, table)} ${columnsSql(columns)
+    .map((c) => `ADD COLUMN ${c}`)
+    .join(", ")}`;
+}
+
 /** The constraint name of a shard's bounds check. */
 function checkName(shard: string): string {
   return `${shard}_bounds`;
