@@ -79,7 +79,7 @@ usage: dbmesh [-f FILE] COMMAND [options]
   promote NODE              promote a standby (failover); repoint the other standbys
   switchover NODE [--wait S] planned swap: the standby becomes primary, the primary its standby
   serve                     the router on router.listen (SIGHUP reloads, ^C stops)
-  demo [scott|ha|library] [--keep]  workflows 1-3, 5-7 end to end on local meshes
+  demo [scott|ha|library|shop] [--keep]  workflows 1-7 end to end on local meshes
   schema                    JSON Schema of the topology file
 
 The file is -f FILE, else $DBMESH_FILE, else ./dbmesh.yaml.

@@ -13,6 +13,7 @@ import type { Output } from "../output.js";
 import { formatTable } from "../table.js";
 import { haDemo } from "./demo-ha.js";
 import { libraryDemo } from "./demo-library.js";
+import { shopDemo } from "./demo-shop.js";
 import { bringUp } from "./up-down.js";
 
 const scottFile = fileURLToPath(new URL("../../../../examples/scott/dbmesh.yaml", import.meta.url));
@@ -66,16 +67,20 @@ const queries: { node: string; role: string; title: string; sql: string }[] = [
   },
 ];
 
-/** `demo [scott|ha|library]`: the workflows end to end on local servers; all parts by default. */
+/**
+ * `demo [scott|ha|library|shop]`: the workflows end to end on local servers; all parts by
+ * default (shop says how to install MariaDB and the drivers when they are missing).
+ */
 export async function demoCommand(args: Args, out: Output): Promise<number> {
   const which = args.positional[0];
-  if (which && which !== "scott" && which !== "ha" && which !== "library")
-    throw new UsageError("usage: dbmesh demo [scott|ha|library] [--keep]");
+  if (which && !["scott", "ha", "library", "shop"].includes(which))
+    throw new UsageError("usage: dbmesh demo [scott|ha|library|shop] [--keep]");
   let code = 0;
   if (!which || which === "scott") code = Math.max(code, await scottDemo(args, out));
   if (!args.file && (!which || which === "ha")) code = Math.max(code, await haDemo(args, out));
   if (!args.file && (!which || which === "library"))
     code = Math.max(code, await libraryDemo(args, out));
+  if (!args.file && (!which || which === "shop")) code = Math.max(code, await shopDemo(args, out));
   out.data({ ok: code === 0 });
   return code;
 }
