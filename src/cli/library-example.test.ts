@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { exampleFixture, type MeshFixture } from "../testing/index.js";
-import { keyFilteredQuery, libraryInserts } from "./commands/demo-library.js";
+import { keyFilteredQuery, libraryInserts, shardLocalJoin } from "./commands/demo-library.js";
 
 // Workflow 7: examples/library — a coordinator and the shard nodes paris and lagos, built by
 // `dbmesh up`; the demo's inserts through the coordinator land on their location's node.
@@ -16,6 +16,7 @@ describe("library example: booksample and lend sharded by location", () => {
   before(async () => {
     m = await exampleFixture("library-example", "library", {
       LIBRARIAN_PASSWORD: "librarian 'shelf' secret",
+      LIBRARY_SYNC_PASSWORD: "sync secret",
     });
     [coord, paris, lagos] = m.ports as [number, number, number];
     const up = await m.run("up");
@@ -59,6 +60,31 @@ describe("library example: booksample and lend sharded by location", () => {
         ["paris", "2"],
       ],
     );
+  });
+
+  test("each shard joins its rows with its copies of the reference tables", async () => {
+    const expected: Record<string, string[][]> = {
+      paris: [
+        ["1", "Les Misérables", "Amina"],
+        ["2", "Nana", null as unknown as string],
+      ],
+      lagos: [
+        ["3", "Things Fall Apart", "Louis"],
+        ["4", "Purple Hibiscus", "Ngozi"],
+      ],
+    };
+    for (const [node, port] of [
+      ["paris", paris],
+      ["lagos", lagos],
+    ] as const) {
+      let rows: string[][] = [];
+      for (let i = 0; i < 50; i++) {
+        rows = await m.rows(port, db, shardLocalJoin(node), "librarian");
+        if (JSON.stringify(rows) === JSON.stringify(expected[node])) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(rows, expected[node]);
+    }
   });
 
   test("explain: the demo's key-filtered query touches paris only", async () => {
