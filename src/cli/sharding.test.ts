@@ -37,6 +37,11 @@ sharded:
     key: event_id
     columns: "event_id bigint, what text"
     hash: { shards: 2, nodes: [paris, lagos] }
+    id: { column: event_id, sequence: false }
+  event_notes:
+    follows: events
+    through: event_id
+    columns: "event_id bigint, note text"
 `;
 
 describe("sharded tables: apply builds them, the coordinator routes rows", () => {
@@ -158,6 +163,20 @@ describe("sharded tables: apply builds them, the coordinator routes rows", () =>
       Array.from({ length: 20 }, (_, i) => i + 1),
     );
     assert.ok(p0.length > 0 && p1.length > 0, "both hash shards hold rows");
+    // A table following a hash-placed one: each note lands beside its event.
+    await viaCoordinator("INSERT INTO event_notes VALUES (1, 'one'), (2, 'two'), (3, 'three')");
+    const notesOn = async (port: number, table: string) =>
+      (await m.rows(port, db, `SELECT event_id FROM public.${table}`)).map((r) => r[0]);
+    for (const [port, events, notes] of [
+      [paris, p0, "event_notes_p0"],
+      [lagos, p1, "event_notes_p1"],
+    ] as const)
+      for (const id of await notesOn(port, notes))
+        assert.ok(
+          events.some((e) => e[0] === id),
+          `note ${id} is beside its event`,
+        );
+    assert.deepEqual(await viaCoordinator("SELECT count(*) FROM event_notes"), [["3"]]);
     assert.deepEqual(await viaCoordinator("SELECT count(*), sum(event_id) FROM events"), [
       ["20", "210"],
     ]);
@@ -221,9 +240,9 @@ describe("sharded tables: apply builds them, the coordinator routes rows", () =>
     const { checks }: { checks: { check: string; ok: boolean }[] } = JSON.parse(doctor.stdout);
     const bounds = checks.filter((c) => c.check === "shard-bounds");
     const reach = checks.filter((c) => c.check === "shard-reach");
-    // Every remote shard: booksample 3, readings 2, events 2.
-    assert.equal(bounds.length, 7);
-    assert.equal(reach.length, 7);
+    // Every remote shard: booksample 3, readings 2, events 2, event_notes 2.
+    assert.equal(bounds.length, 9);
+    assert.equal(reach.length, 9);
   });
 
   test("doctor finds rows stored outside their shard's bounds and names their keys", async () => {

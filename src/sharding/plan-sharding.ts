@@ -70,13 +70,13 @@ interface Shaped {
 
 /**
  * A following table apply builds: columns declared, parent a distributed table with declared
- * columns placed by list or range (hash shards have no CHECK on the shard nodes, and nothing
- * here needs them yet).
+ * columns. Its shard i has the parent's shard i bounds (list, range, or the same hash modulus
+ * and remainder), so it lands on the same node.
  */
 function followParent(t: Topology, s: MeshShardedTable): Buildable | undefined {
   if (s.kind !== "follows" || s.source.kind !== "columns") return undefined;
   const p = t.sharded.find((x) => x.name === s.follows);
-  return p && buildable(p) && p.placement.kind !== "hash" ? p : undefined;
+  return p && buildable(p) ? p : undefined;
 }
 
 function shape(t: Topology, s: MeshShardedTable): Shaped | undefined {
@@ -208,7 +208,7 @@ export function unsupportedSharding(t: Topology): Problem[] {
       node: s.coordinator.node,
       message: `sharded.${s.name}: ${
         s.kind === "follows"
-          ? "following tables other than with columns: after a list- or range-placed table"
+          ? "following tables without columns:"
           : "columns from an existing table (table:)"
       } are not yet supported by apply; the table is left as it is`,
       hint: "declare its columns with columns:, or remove it from sharded: for now",
