@@ -15,8 +15,7 @@ nodes:
   postgre2-standby: { replicaOf: postgre2, port: 5435 }
 roles:
   lib: { password: env:LIB, nodes: [postgre1, postgre2, postgre3] }
-  repl: { password: env:REPL, nodes: [postgre2], replication: true }
-  refsync: { password: env:REPL, nodes: [postgre1, postgre3], replication: true }
+  repl: { password: env:REPL, nodes: [postgre2, postgre1, postgre3], replication: true }
 databases:
   library: { node: postgre1, owner: lib }
   library2: { node: postgre2, name: library, owner: lib }

@@ -487,7 +487,7 @@ function checkReplicateAs(
     return;
   }
   const role = t.roles.get(declared);
-  if (!role || !role.replication || !role.nodes.includes(coordinator))
+  if (!role?.replication || !role.nodes.includes(coordinator))
     issue(
       [...at, "replicateAs"],
       role
