@@ -16,6 +16,7 @@ export {
   type PartitionRow,
   partitionsSql,
 } from "./plan-catalog.js";
+export { coordinatorSettings, planCoordinator } from "./plan-coordinator.js";
 export {
   isBuildableReference,
   planReferenceCopies,
@@ -23,25 +24,22 @@ export {
   publishesReferences,
 } from "./plan-reference.js";
 export {
-  boundsProbes,
-  coordinatorSettings,
   isShardingCoordinator,
   observesSharding,
-  planCoordinator,
-  planShardTables,
-  type ShardGroup,
-  type ShardLayout,
-  type ShardServer,
-  serverTarget,
-  shardGroup,
-  shardHandle,
   shardingExtensions,
   shardingSchemas,
-  shardLayouts,
-  shardServerName,
-  shardServers,
   unsupportedSharding,
 } from "./plan-sharding.js";
+export { boundsProbes, planShardTables } from "./plan-shards.js";
+export {
+  type ShardGroup,
+  type ShardLayout,
+  shardGroup,
+  shardHandle,
+  shardLayouts,
+  shardServerName,
+} from "./shaped.js";
 export { type MoveResult, moveShard } from "./shard-move.js";
+export { type ShardServer, serverTarget, shardServers } from "./shard-servers.js";
 export { type ShardStatus, shardStatus } from "./shard-status.js";
 export { shardCheck } from "./sharding-sql.js";

@@ -16,7 +16,8 @@ import {
 } from "../pgadmin/index.js";
 import { type ColumnDef, secretValue, type Topology } from "../topology/index.js";
 import { ownerOf } from "./database-owner.js";
-import { type ShardGroup, serverTarget, shardServerOptions } from "./plan-sharding.js";
+import type { ShardGroup } from "./shaped.js";
+import { serverTarget, shardServerOptions } from "./shard-servers.js";
 import { alterOwner, createShardForeignTable, fenceMovedShard } from "./sharding-sql.js";
 
 export interface MoveResult {

@@ -1,7 +1,7 @@
 import { type Connections, qualified } from "../pgadmin/index.js";
 import type { ShardBounds, Topology } from "../topology/index.js";
 import { isBuildableReference } from "./plan-reference.js";
-import { shardLayouts } from "./plan-sharding.js";
+import { shardLayouts } from "./shaped.js";
 
 /** One shard as `dbmesh status` shows it, read on the node that stores it. */
 export interface ShardStatus {

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseTopology } from "../topology/index.js";
-import { planCoordinator, planShardTables, unsupportedSharding } from "./plan-sharding.js";
+import { planCoordinator } from "./plan-coordinator.js";
+import { unsupportedSharding } from "./plan-sharding.js";
+import { planShardTables } from "./plan-shards.js";
 import { createForeignPartition, partitionBound, shardCheck } from "./sharding-sql.js";
 
 const list = {
