@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type MeshFixture, meshFixture } from "../testing/index.js";
@@ -160,6 +161,47 @@ describe("reference tables: copied to every shard node and kept up to date", () 
     await viaCoordinator("INSERT INTO teachers VALUES (1, 'Chinua')");
     await eventually(paris, "SELECT name FROM teachers", [["Chinua"]]);
     await eventually(lagos, "SELECT name FROM teachers", [["Chinua"]]);
+    assert.equal((await m.run("plan")).code, 0);
+  });
+
+  test("table: sources: an existing table as a reference table, another as a distributed table's template", async () => {
+    await m.rows(
+      coord,
+      db,
+      `CREATE TABLE public.authors (id int PRIMARY KEY, name text NOT NULL, born date);
+       INSERT INTO public.authors VALUES (1, 'Chinua Achebe', '1930-11-16'), (2, 'Émile Zola', NULL);
+       ALTER TABLE public.authors OWNER TO lib;
+       CREATE TABLE public.loan_template (id bigint, location text, amount numeric(8,2) NOT NULL DEFAULT 0, PRIMARY KEY (id, location));`,
+    );
+    const base = readFileSync(m.file, "utf8");
+    // Its own name as a distributed table's template would convert it: refused, with the reason.
+    m.rewrite(
+      (t) =>
+        `${t}  loan_template:\n    coordinator: coord/library\n    key: location\n    table: public.loan_template\n    list: { paris: paris }\n`,
+    );
+    const convert = await m.run("plan");
+    assert.equal(convert.code, 1);
+    assert.match(convert.stdout, /converting an existing table is not yet supported/);
+    m.rewrite(
+      () =>
+        `${base}  authors:\n    coordinator: coord/library\n    reference: true\n  loans:\n    coordinator: coord/library\n    key: location\n    table: public.loan_template\n    list: { paris: paris, lagos: lagos }\n`,
+    );
+    const apply = await m.run("apply");
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    // The user's table is published as it is, its rows copied with its types and key.
+    for (const port of [paris, lagos])
+      await eventually(port, "SELECT id, name, born FROM authors ORDER BY id", [
+        ["1", "Chinua Achebe", "1930-11-16"],
+        ["2", "Émile Zola", null as unknown as string],
+      ]);
+    await viaCoordinator("INSERT INTO loans (id, location) VALUES (1, 'paris'), (2, 'lagos')");
+    assert.deepEqual(await m.rows(paris, db, "SELECT id, amount FROM public.loans_paris"), [
+      ["1", "0.00"],
+    ]);
+    await assert.rejects(
+      m.rows(paris, db, "INSERT INTO public.loans_paris (id, location) VALUES (1, 'paris')"),
+      (e: { code?: string }) => e.code === "23505",
+    );
     assert.equal((await m.run("plan")).code, 0);
   });
 });

@@ -5,6 +5,7 @@ import {
   type ShardLayout,
   shardCheck,
   shardLayouts,
+  withTableSources,
 } from "../sharding/index.js";
 import type { ReferenceTable, Topology } from "../topology/index.js";
 import { type CheckResult, fail, failWith, pass, timed } from "./check.js";
@@ -19,10 +20,11 @@ const SHOWN_KEYS = 5;
  * to the reachability check, which names the node.
  */
 export async function checkSharding(
-  t: Topology,
+  file: Topology,
   conns: Connections,
   up: ReadonlySet<string>,
 ): Promise<CheckResult[]> {
+  const t = await withTableSources(file, conns);
   const results: CheckResult[] = [];
   for (const l of shardLayouts(t)) {
     for (const sh of l.shards) {

@@ -84,7 +84,7 @@ export function hbaRules(t: Topology, nodeName: string): HbaLine[] {
   // A coordinator reads and writes its remote shards through postgres_fdw, logging in to each
   // shard node's database as that database's owner (the user mapping's remote user).
   for (const st of t.sharded) {
-    if (st.kind !== "distributed" || st.source.kind !== "columns") continue;
+    if (st.kind !== "distributed") continue;
     const address = clientAddress(t.nodes.get(st.coordinator.node)?.host ?? "127.0.0.1");
     for (const sh of st.shards) {
       if (sh.local || !inGroup(sh.node)) continue;

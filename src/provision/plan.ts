@@ -16,6 +16,7 @@ import {
   planShardTables,
   shardingExtensions,
   unsupportedSharding,
+  withTableSources,
 } from "../sharding/index.js";
 import type { MeshAccess } from "./mesh-access.js";
 import { type MeshState, observeMesh } from "./observe.js";
@@ -30,8 +31,10 @@ import { planServer } from "./plan-server.js";
  * Reads every node and diffs it against the file: per node, the ordered steps apply would run
  * and the problems that block some of them. Unreachable nodes get a problem and no steps.
  */
-export async function makePlan(access: MeshAccess, fromPhase: Phase = 1): Promise<Plan> {
-  const before = access.connections.roundTrips;
+export async function makePlan(given: MeshAccess, fromPhase: Phase = 1): Promise<Plan> {
+  const before = given.connections.roundTrips;
+  // Sharded tables declared with table: take their columns from the coordinator's catalog.
+  const access = { ...given, topology: await withTableSources(given.topology, given.connections) };
   const [state, mariadb, connect] = await Promise.all([
     observeMesh(access),
     observeMariadbMesh(access),

@@ -43,3 +43,4 @@ export { type MoveResult, moveShard } from "./shard-move.js";
 export { type ShardServer, serverTarget, shardServers } from "./shard-servers.js";
 export { type ShardStatus, shardStatus } from "./shard-status.js";
 export { shardCheck } from "./sharding-sql.js";
+export { withTableSources } from "./table-sources.js";

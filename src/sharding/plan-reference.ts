@@ -63,7 +63,10 @@ export function subscriptionName(
 
 /** Nodes that publish reference tables: they need wal_level = logical. */
 export function publishesReferences(t: Topology, node: string): boolean {
-  return references(t).some((r) => r.coordinator.node === node && r.shards.length > 0);
+  // Any reference table, its table: source read or not: the setting is written before that.
+  return t.sharded.some(
+    (r) => r.kind === "reference" && r.coordinator.node === node && r.shards.length > 0,
+  );
 }
 
 /** Schemas apply reads for reference tables, per "node/db": the coordinator's and each copy's. */
@@ -131,6 +134,55 @@ function createStep(
   };
 }
 
+/** A reference table whose source is the coordinator's existing table of its own name. */
+function isOwnTable(r: Buildable): boolean {
+  const from = r.source.from;
+  return from?.schema === r.table.schema && from.table === r.table.table;
+}
+
+/**
+ * The user's own table as the source: used as it is, readable by the replication role. It needs
+ * a primary key, the replica identity that lets its copies apply updates and deletes (dbmesh
+ * does not change the replica identity of a table it did not make).
+ */
+function planExistingSource(
+  r: Buildable,
+  node: string,
+  db: string,
+  have: ObservedDatabaseContent,
+  grants: string[],
+): Result {
+  const { schema, table } = r.table;
+  if (!hasPrimaryKey(r))
+    return {
+      steps: [],
+      problems: [
+        {
+          node,
+          message: `sharded.${r.name}: ${schema}.${table} has no primary key, so its copies could not apply updates and deletes`,
+          hint: `add one (ALTER TABLE ${schema}.${table} ADD PRIMARY KEY (…)), or set its REPLICA IDENTITY FULL and declare columns: for a table dbmesh makes`,
+        },
+      ],
+    };
+  const granted = have.relations
+    .get(`${schema}.${table}`)
+    ?.grants.some((g) => g.grantee === r.replicateAs && g.privilege === "SELECT");
+  if (granted) return { steps: [], problems: [] };
+  return {
+    steps: [
+      {
+        node,
+        database: db,
+        phase: 2,
+        summary: `let ${r.replicateAs} read ${schema}.${table} for its copies`,
+        sql: grants,
+        transaction: true,
+      },
+    ],
+    problems: [],
+  };
+}
+
 /** Whether the declared columns give the table a primary key (its replica identity). */
 function hasPrimaryKey(r: Buildable): boolean {
   return [...r.source.columns.map((c) => c.type), ...r.source.constraints].some((x) =>
@@ -166,8 +218,11 @@ export function planReferenceSource(
     const { schema, table } = r.table;
     const extra = [grantSelect(schema, table, r.replicateAs)];
     if (schema !== "public") extra.unshift(grantSchemaUsage(schema, r.replicateAs));
-    if (!hasPrimaryKey(r)) extra.push(replicaIdentityFull(schema, table));
-    add(createStep(r, node, db, have, owner, extra));
+    if (isOwnTable(r)) add(planExistingSource(r, node, db, have, extra));
+    else {
+      if (!hasPrimaryKey(r)) extra.push(replicaIdentityFull(schema, table));
+      add(createStep(r, node, db, have, owner, extra));
+    }
   }
   const published = observed?.publications.get(REFERENCE_PUBLICATION);
   const missing = refs

@@ -3,21 +3,30 @@
 import type { Problem } from "../pgadmin/index.js";
 import type { Topology } from "../topology/index.js";
 import { hasReferences, isBuildableReference, referenceSchemas } from "./plan-reference.js";
-import { shape, shapes } from "./shaped.js";
+import { converts, shape, shapes } from "./shaped.js";
 
 /** Sharded tables apply cannot build yet: one problem each, on the coordinator's node. */
 export function unsupportedSharding(t: Topology): Problem[] {
   return t.sharded
     .filter((s) => !shape(t, s) && !isBuildableReference(s))
-    .map((s) => ({
-      node: s.coordinator.node,
-      message: `sharded.${s.name}: ${
-        s.kind === "follows"
-          ? "following tables without columns:"
-          : "columns from an existing table (table:)"
-      } are not yet supported by apply; the table is left as it is`,
-      hint: "declare its columns with columns:, or remove it from sharded: for now",
-    }));
+    .map((s) => {
+      const where = `${s.coordinator.node}/${s.coordinator.database}`;
+      const [message, hint] = converts(s)
+        ? [
+            `${s.table.schema}.${s.table.table} would become a distributed table of its own rows; converting an existing table is not yet supported`,
+            "declare the table under another name with table: naming this one as its template (then copy the rows in), or declare columns:",
+          ]
+        : s.source.kind === "table"
+          ? [
+              `table ${s.source.table.schema}.${s.source.table.table} was not found on the coordinator ${where} (or could not be read)`,
+              "create it there, or declare the columns with columns:",
+            ]
+          : [
+              `it follows ${s.kind === "follows" ? s.follows : "a table"}, which apply does not build`,
+              "fix that table first",
+            ];
+      return { node: s.coordinator.node, message: `sharded.${s.name}: ${message}`, hint };
+    });
 }
 
 const key = (node: string, db: string) => `${node}/${db}`;

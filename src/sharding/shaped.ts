@@ -45,10 +45,18 @@ function followParent(t: Topology, s: MeshShardedTable): Buildable | undefined {
   return p && buildable(p) ? p : undefined;
 }
 
+/** A distributed or following table whose `table:` is its own existing table. */
+export function converts(s: MeshShardedTable): boolean {
+  const from = s.source.kind === "columns" ? s.source.from : s.source.table;
+  return s.kind !== "reference" && from?.schema === s.table.schema && from.table === s.table.table;
+}
+
 export function shape(t: Topology, s: MeshShardedTable): Shaped | undefined {
   const p = buildable(s) ? undefined : followParent(t, s);
   if (s.kind === "reference" || s.source.kind !== "columns" || (!buildable(s) && !p))
     return undefined;
+  // Its own name as table: would convert an existing table: not built (unsupportedSharding).
+  if (converts(s)) return undefined;
   // A following table's shard i is on the node of its parent's shard i: same server.
   const root = p ?? s;
   const common = {

@@ -2,6 +2,7 @@ import { type Connections, qualified } from "../pgadmin/index.js";
 import type { ShardBounds, Topology } from "../topology/index.js";
 import { isBuildableReference } from "./plan-reference.js";
 import { shardLayouts } from "./shaped.js";
+import { withTableSources } from "./table-sources.js";
 
 /** One shard as `dbmesh status` shows it, read on the node that stores it. */
 export interface ShardStatus {
@@ -24,7 +25,8 @@ export interface ShardStatus {
  * indexes, TOAST) read on the shard's own node, shards in parallel. A node that cannot be
  * reached gives its shards "unreachable" with the error, never a failure of the whole report.
  */
-export async function shardStatus(t: Topology, conns: Connections): Promise<ShardStatus[]> {
+export async function shardStatus(file: Topology, conns: Connections): Promise<ShardStatus[]> {
+  const t = await withTableSources(file, conns);
   const all = [
     ...shardLayouts(t).flatMap((l) =>
       l.shards.map((sh) => ({

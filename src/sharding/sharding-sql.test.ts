@@ -111,7 +111,7 @@ describe("planning sharded tables on empty databases", () => {
     assert.ok(c.steps[1]?.secret);
     assert.match(
       unsupportedSharding(t)[0]?.message ?? "",
-      /books: columns from an existing table \(table:\) are not yet supported/,
+      /books: table public.books was not found on the coordinator c\/library/,
     );
     // Table constraints go to every shard, the coordinator's local one included.
     const local = c.steps.find((s) => s.summary.startsWith("create local partition"));

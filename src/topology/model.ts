@@ -148,10 +148,13 @@ export type ColumnSource =
       readonly columns: readonly ColumnDef[];
       /** Table constraints written among the columns (PRIMARY KEY (…), CHECK (…), …), verbatim. */
       readonly constraints: readonly string[];
+      /** Read from this existing table on the coordinator (a `table:` source, resolved). */
+      readonly from?: TableRef;
     }
   /**
-   * An existing table on the coordinator whose columns are read from its catalog at apply time.
-   * When it is the parent's own name, provisioning converts that table (its rows move to shards).
+   * An existing table on the coordinator whose columns are read from its catalog (sharding's
+   * withTableSources turns it into `columns` with `from`). A reference table's may be its own
+   * name: that table is then the source as it is.
    */
   | { readonly kind: "table"; readonly table: TableRef };
 

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../../cluster/index.js";
-import { moveShard, shardGroup } from "../../sharding/index.js";
+import { moveShard, shardGroup, withTableSources } from "../../sharding/index.js";
 import { parseTopology, placeShard } from "../../topology/index.js";
 import { type Args, UsageError } from "../args.js";
 import { effectiveTopology, meshAccess, topologyPath } from "../mesh.js";
@@ -29,15 +29,14 @@ export async function shardCommand(args: Args, out: Output): Promise<number> {
   if (typeof placed === "string") throw new UsageError(placed);
   // Validated before it is written: a file that would not load is never left behind.
   const t = effectiveTopology(parseTopology(path, placed.text));
-  const group = shardGroup(t, table, handle);
-  if (typeof group === "string") throw new UsageError(group);
-  if (placed.before !== to) {
-    await writeFileAtomic(path, placed.text, { mode: statSync(path).mode & 0o777, owner: null });
-    out.line(`${path}: ${placed.path}: ${placed.before} → ${to}`);
-  }
-
   const access = meshAccess(t, false);
   try {
+    const group = shardGroup(await withTableSources(t, access.connections), table, handle);
+    if (typeof group === "string") throw new UsageError(group);
+    if (placed.before !== to) {
+      await writeFileAtomic(path, placed.text, { mode: statSync(path).mode & 0o777, owner: null });
+      out.line(`${path}: ${placed.path}: ${placed.before} → ${to}`);
+    }
     // Problems are expected here: apply reports the shard as not moved yet, which is next.
     await runApply(access, out);
     const r = await moveShard(t, access.connections, group);
