@@ -120,7 +120,7 @@ export async function moveShard(
   const login = { user: remoteOwner, password: secretValue(t, role.password) };
   const targetOptions = shardServerOptions(t, to);
   const tables = g.members.map((m) => qualified(m.schema, m.shard)).join(", ");
-  const fence = moveTable(g.shard.name).replace("dbmesh_move_", "dbmesh_moved_");
+  const fence = `dbmesh_moved_${g.shard.name}`.slice(0, 63);
   const rows: Record<string, number> = {};
   await source.query("BEGIN");
   let locked = 0;
