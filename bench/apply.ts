@@ -1,9 +1,8 @@
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { startNodes } from "../src/cli/commands/up-down.js";
-import { localNode, meshAccess } from "../src/cli/mesh.js";
-import type { Output } from "../src/cli/output.js";
-import { findBinaries, purgeNode } from "../src/cluster/index.js";
+import { meshAccess } from "../src/cli/mesh.js";
+import { findBinaries } from "../src/cluster/index.js";
 import {
   type ApplyResult,
   applyMesh,
@@ -19,10 +18,17 @@ import { freePorts, removeDir } from "../src/testing/index.js";
 import { loadTopology, type Topology } from "../src/topology/index.js";
 import {
   BenchFailure,
+  checkConverged,
   checkInterrupt,
+  median,
+  ms,
   out,
+  purgeNodes,
+  quietOutput,
+  round,
   runBenchmark,
   table,
+  timed,
   uninterrupted,
   writeResults,
 } from "./harness.js";
@@ -82,14 +88,7 @@ function cleanUp(): Promise<void> {
     await Promise.all(
       running.map(async (r) => {
         const t = r.topology;
-        if (t) {
-          const purged = await Promise.allSettled(
-            [...t.nodes.values()].map((n) => purgeNode(localNode(t, n))),
-          );
-          for (const p of purged)
-            if (p.status === "rejected")
-              process.stderr.write(`cleanup: ${(p.reason as Error).message}\n`);
-        }
+        if (t) await purgeNodes(t);
         await removeDir(r.mesh.dir);
       }),
     );
@@ -98,18 +97,6 @@ function cleanUp(): Promise<void> {
 }
 
 // ---------------------------------------------------------------- measuring
-
-/** Collects startNodes' lines. */
-const quiet = (lines: string[]): Output => ({
-  json: false,
-  line: (text) => {
-    if (text === undefined) return;
-    lines.push(text);
-    // startNodes reports each node when it is up: stop there rather than init the next one.
-    checkInterrupt();
-  },
-  data: () => {},
-});
 
 async function withAccess<T>(r: Running, f: (a: MeshAccess) => Promise<T>): Promise<T> {
   const access = meshAccess(r.topology!, false);
@@ -120,12 +107,6 @@ async function withAccess<T>(r: Running, f: (a: MeshAccess) => Promise<T>): Prom
     await access.connections.closeAll();
     r.open.delete(access);
   }
-}
-
-async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const t0 = performance.now();
-  const value = await f();
-  return { ms: performance.now() - t0, value };
 }
 
 function describeSteps(plan: Plan): string[] {
@@ -165,7 +146,7 @@ async function upFromNothing(r: Running): Promise<Up> {
   const t = r.topology!;
   const startLines: string[] = [];
   const start = await timed(() =>
-    uninterrupted(startNodes(t, [...t.nodes.values()], quiet(startLines))),
+    uninterrupted(startNodes(t, [...t.nodes.values()], quietOutput(startLines))),
   );
   if (start.value !== 0)
     throw new BenchFailure(`${r.mesh.label}: nodes did not start:\n${startLines.join("\n")}`);
@@ -182,15 +163,7 @@ async function upFromNothing(r: Running): Promise<Up> {
     ),
   );
   const res = apply.value;
-  if (res.failures.length || res.problems.length) {
-    throw new BenchFailure(
-      [
-        `${r.mesh.label}: the first apply did not converge: ${res.failures.length} failed, ${res.problems.length} problems`,
-        ...res.failures.map((f) => `  failure on ${f.node}: ${f.error} (${f.hint})`),
-        ...res.problems.map((p) => `  problem on ${p.node}: ${p.message} (${p.hint})`),
-      ].join("\n"),
-    );
-  }
+  checkConverged(`${r.mesh.label}: the first apply`, res);
   const byPhase: Up["byPhase"] = {};
   for (const d of done) {
     const key = `phase ${d.phase}`;
@@ -263,12 +236,6 @@ function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? Number.NaN;
 }
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 /** The round trips of a series; they should not vary between rounds. */
 const trips = (s: Series) => {
@@ -286,7 +253,6 @@ function summary(s: Series) {
     samplesMs: s.ms.map(round),
   };
 }
-const round = (x: number) => Math.round(x * 100) / 100;
 
 // ---------------------------------------------------------------- main
 

@@ -2,6 +2,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname } from "node:path";
+import { localNode } from "../src/cli/mesh.js";
+import type { Output } from "../src/cli/output.js";
+import { purgeNode } from "../src/cluster/index.js";
+import type { ApplyResult } from "../src/provision/index.js";
+import type { Topology } from "../src/topology/index.js";
 
 // What every benchmark here shares: a run that always cleans up (also on ^C), a failure that
 // means the code under test is wrong, and results written beside the printed figures.
@@ -80,6 +85,67 @@ export async function runBenchmark(opts: {
     await opts.cleanUp();
   }
   process.exit(code);
+}
+
+/** An Output that collects startNodes' lines, and stops at the next node after an interrupt. */
+export function quietOutput(lines: string[]): Output {
+  return {
+    json: false,
+    line: (text) => {
+      if (text === undefined) return;
+      lines.push(text);
+      // startNodes reports each node when it is up: stop there rather than init the next one.
+      checkInterrupt();
+    },
+    data: () => {},
+  };
+}
+
+/** Throws when an apply failed a step or reported a problem, listing them. */
+export function checkConverged(what: string, res: ApplyResult): void {
+  if (!res.failures.length && !res.problems.length) return;
+  throw new BenchFailure(
+    [
+      `${what} did not converge: ${res.failures.length} failed, ${res.problems.length} problems`,
+      ...res.failures.map((f) => `  failure on ${f.node}: ${f.error} (${f.hint})`),
+      ...res.problems.map((p) => `  problem on ${p.node}: ${p.message} (${p.hint})`),
+    ].join("\n"),
+  );
+}
+
+/** Stops and deletes every node of a topology; a node that fails is reported, not thrown. */
+export async function purgeNodes(t: Topology): Promise<void> {
+  const purged = await Promise.allSettled(
+    [...t.nodes.values()].map((n) => purgeNode(localNode(t, n))),
+  );
+  for (const p of purged)
+    if (p.status === "rejected") process.stderr.write(`cleanup: ${(p.reason as Error).message}\n`);
+}
+
+export async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await f();
+  return { ms: performance.now() - t0, value };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function round(x: number, digits = 2): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
+}
+
+/** Milliseconds as printed: whole from 100 up, one decimal below. */
+export function ms(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x.toFixed(1);
+}
+
+/** A rate as printed: whole, with thousands separators. */
+export function perSec(x: number): string {
+  return Math.round(x).toLocaleString("en-US");
 }
 
 /** Rows as aligned columns: the first left-aligned, the figures right-aligned. */

@@ -4,15 +4,29 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { adminCredentials } from "../src/cli/mesh.js";
-import { connectMariadb, findMariadb, type MariadbSession } from "../src/mariadb/index.js";
-import { ident, literal, qualified } from "../src/pgadmin/index.js";
+import {
+  connectMariadb,
+  findMariadb,
+  type MariadbSession,
+  literal as mariadbLiteral,
+} from "../src/mariadb/index.js";
+import {
+  createServer,
+  createUserMapping,
+  grantServerUsage,
+  ident,
+  literal,
+  qualified,
+} from "../src/pgadmin/index.js";
 import { freePorts, removeDir, tempDir } from "../src/testing/index.js";
 import { loadTopology } from "../src/topology/index.js";
 import {
   BenchFailure,
   checkInterrupt,
   intEnv,
+  median,
   out,
+  round,
   run,
   runBenchmark,
   table,
@@ -65,12 +79,6 @@ async function dbmesh(...args: string[]): Promise<string> {
   const r = await run(process.execPath, [bin, "-f", state.file!, ...args], { env });
   if (r.code !== 0) throw new BenchFailure(`dbmesh ${args.join(" ")} failed:\n${r.output}`);
   return r.output;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function bytesSent(): Promise<number> {
@@ -141,7 +149,7 @@ links:
   });
   out(`loading ${ROWS} rows into MariaDB…`);
   // The sequence engine's seq_1_to_N: https://mariadb.com/kb/en/sequence-storage-engine/
-  const regions = `ELT(1 + seq % ${REGIONS.length}, ${REGIONS.map((r) => `'${r}'`).join(", ")})`;
+  const regions = `ELT(1 + seq % ${REGIONS.length}, ${REGIONS.map(mariadbLiteral).join(", ")})`;
   await uninterrupted(
     state.maria.query(
       `INSERT INTO sales SELECT seq, ${regions}, (seq * 37 % 100000) / 100, DATE '2024-01-01' + INTERVAL (seq % 366) DAY, IF(seq % 10 = 0, NULL, CONCAT('note ', seq)) FROM seq_1_to_${ROWS}`,
@@ -161,12 +169,15 @@ links:
   await adminClient.connect();
   state.clients.push(adminClient);
   await adminClient.query(
-    `CREATE SERVER ${ident(VARIANTS.defaults)} FOREIGN DATA WRAPPER mysql_fdw OPTIONS (host '127.0.0.1', port ${literal(String(myPort))})`,
+    createServer(VARIANTS.defaults, "mysql_fdw", { host: "127.0.0.1", port: String(myPort) }),
   );
   await adminClient.query(
-    `CREATE USER MAPPING FOR ${ident("owner")} SERVER ${ident(VARIANTS.defaults)} OPTIONS (username 'clerk', password ${literal(env.CLERK_PASSWORD)})`,
+    createUserMapping("owner", VARIANTS.defaults, {
+      username: "clerk",
+      password: env.CLERK_PASSWORD,
+    }),
   );
-  await adminClient.query(`GRANT USAGE ON FOREIGN SERVER ${ident(VARIANTS.defaults)} TO owner`);
+  await adminClient.query(grantServerUsage(VARIANTS.defaults, "owner"));
   await adminClient.query(`CREATE SCHEMA ${ident("defaults")} AUTHORIZATION owner`);
   const [{ options }] = (
     await adminClient.query<{ options: string }>(
@@ -202,7 +213,7 @@ links:
       throw new BenchFailure(`${q}: the two servers answer differently`);
     if (q === "pushed") {
       const direct = await state.maria.query<{ region: string; n: string }>(
-        `SELECT region, count(*) AS n FROM sales WHERE sold >= '${SINCE}' GROUP BY region ORDER BY region`,
+        `SELECT region, count(*) AS n FROM sales WHERE sold >= ${mariadbLiteral(SINCE)} GROUP BY region ORDER BY region`,
       );
       const names = a.map((r) => String(r[0]));
       if (JSON.stringify(names) !== JSON.stringify(direct.map((r) => r.region)))
@@ -240,8 +251,8 @@ links:
       ).rows;
       const scan = foreignScan(row!["QUERY PLAN"][0]!.Plan);
       figures[q][v] = {
-        medianMs: round1(median(times[v])),
-        timesMs: times[v].map(round1),
+        medianMs: round(median(times[v]), 1),
+        timesMs: times[v].map((x) => round(x, 1)),
         foreignScanRows: (scan?.["Actual Rows"] ?? 0) * (scan?.["Actual Loops"] ?? 1),
         bytesSent: median(sent[v]),
         remoteSql: scan?.["Remote query"] ?? "",
@@ -322,10 +333,6 @@ function foreignScan(n: PlanNode): PlanNode | undefined {
     if (f) return f;
   }
   return undefined;
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
 }
 
 function ratio(a: number, b: number): string {
