@@ -8,6 +8,7 @@ import { startNode } from "../cluster/index.js";
 import { exampleFixture, freePort, type MeshFixture } from "../testing/index.js";
 import { loadTopology, type Topology, withCurrentPrimaries } from "../topology/index.js";
 import { classifierRouting } from "./classifier-routing.js";
+import { lsnNumber } from "./health.js";
 import { Router } from "./router.js";
 import { routerConfig } from "./router-config.js";
 
@@ -36,10 +37,10 @@ describe("router: classifier routing, health checks and failover on examples/ha"
     return withCurrentPrimaries(t, primaries);
   }
 
-  function client(database = "shop"): pg.Client {
+  function client(database = "shop", at = port): pg.Client {
     const c = new pg.Client({
       host: "127.0.0.1",
-      port,
+      port: at,
       user: "shop",
       database,
       password: env.SHOP_PASSWORD,
@@ -159,6 +160,89 @@ describe("router: classifier routing, health checks and failover on examples/ha"
     }
     // For the log of a failing run: which nodes served the reads right after the writes.
     process.stderr.write(`read-your-writes: reads served by ${JSON.stringify(served)}\n`);
+  });
+
+  test("reads right after a write go to a standby once it has replayed, without waiting for a health check", async () => {
+    // A second router whose health checks never come again after the first one: only the
+    // replay positions it asks standbys for on demand can tell it that they replayed a write.
+    const config = {
+      ...routerConfig(effective()),
+      healthIntervalMs: 3_600_000,
+      listen: { host: "127.0.0.1", port: await freePort() },
+    };
+    const log = (line: string) => logs.push(line);
+    const fresh = new Router(config, {
+      routing: await classifierRouting(config, { log, replayWaitMs: 600_000 }),
+      log,
+    });
+    await fresh.start();
+    const through = (database = "shop") =>
+      client(database, fresh.config.listen.port) as pg.Client & {
+        connection: { stream: { localPort: number } };
+      };
+    const direct = [m.ports[1]!, m.ports[2]!].map(
+      (p) =>
+        new pg.Client({
+          host: "127.0.0.1",
+          port: p,
+          user: "shop",
+          database: "shop",
+          password: env.SHOP_PASSWORD,
+        }),
+    );
+    const load = Array.from({ length: 6 }, () => through());
+    const writer = through();
+    await Promise.all([...direct, ...load, writer].map((c) => c.connect()));
+    let running = true;
+    const loadServed: Record<string, number> = {};
+    let loaders: Promise<void>[] = [];
+    try {
+      // Load: clients writing and reading their own rows at once, through the same router.
+      loaders = load.map(async (c, i) => {
+        for (let k = 1; running; k++) {
+          await c.query("INSERT INTO sales.orders (customer, amount) VALUES ($1, $2)", [
+            `fresh-load-${i}`,
+            k,
+          ]);
+          const n = await node(
+            c,
+            "SELECT inet_server_port() FROM (SELECT count(*) AS n FROM sales.orders WHERE customer = $1) c WHERE n = $2",
+            [`fresh-load-${i}`, k],
+          );
+          loadServed[n] = (loadServed[n] ?? 0) + 1;
+        }
+      });
+      const session = () =>
+        [...fresh.clients()].find((s) => s.port === writer.connection.stream.localPort)!;
+      for (let k = 1; k <= 10; k++) {
+        await writer.query("INSERT INTO sales.orders (customer, amount) VALUES ('fresh', $1)", [k]);
+        // The router read the primary's WAL position after the write, then let the connection go.
+        while (session().server !== undefined) await new Promise((r) => setImmediate(r));
+        const minLsn = session().minLsn;
+        assert.ok(minLsn > 0 && Number.isFinite(minLsn), String(minLsn));
+        for (const d of direct) {
+          for (;;) {
+            const r = await d.query<{ lsn: string }>(
+              "SELECT pg_last_wal_replay_lsn()::text AS lsn",
+            );
+            if (lsnNumber(r.rows[0]!.lsn) >= minLsn) break;
+          }
+        }
+        const n = await node(
+          writer,
+          "SELECT inet_server_port() FROM (SELECT count(*) AS n FROM sales.orders WHERE customer = 'fresh') c WHERE n = $1",
+          [k],
+        );
+        assert.notEqual(n, "primary", `read ${k} after a write both standbys replayed`);
+      }
+    } finally {
+      running = false;
+      await Promise.all(loaders);
+      await Promise.all([...direct, ...load, writer].map((c) => c.end()));
+      await fresh.stop();
+    }
+    // For the log: where the load's reads right after their writes went.
+    process.stderr.write(`reads right after writes under load: ${JSON.stringify(loadServed)}\n`);
   });
 
   test("SET dbmesh.route and comment hints route per session and statement, answered by the router", async () => {

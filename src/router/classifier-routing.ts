@@ -17,7 +17,7 @@ import {
   VOLATILITY_SQL,
 } from "./classify/index.js";
 import { type RouterError, routerErrors } from "./errors.js";
-import { HealthChecker } from "./health.js";
+import { HealthChecker, type NodeHealth, type ReplayWaiter } from "./health.js";
 import { connectNode } from "./node-tls.js";
 import { type NodeReport, type Routing, type RoutingHost, weightedPick } from "./route.js";
 import type { RoutedDatabase, RoutedNode, RouterConfig } from "./router-config.js";
@@ -26,6 +26,8 @@ export interface ClassifierRoutingOptions {
   readonly log: (line: string) => void;
   /** Milliseconds between reloads of function volatility from pg_proc; default 60 s. */
   readonly oracleRefreshMs?: number;
+  /** HealthOptions.replayWaitMs. */
+  readonly replayWaitMs?: number;
 }
 
 export class ClassifierRouting implements Routing {
@@ -41,7 +43,10 @@ export class ClassifierRouting implements Routing {
     private readonly options: ClassifierRoutingOptions,
   ) {
     this.config = config;
-    this.health = new HealthChecker(config, { log: options.log });
+    this.health = new HealthChecker(config, {
+      log: options.log,
+      replayWaitMs: options.replayWaitMs,
+    });
   }
 
   classify(sql: string): Classification {
@@ -68,9 +73,20 @@ export class ClassifierRouting implements Routing {
     return weightedPick(database.members, weights, (n) => {
       if (n.name === primary) return fromPrimary;
       const s = this.health.state(n.name);
-      if (s === undefined || !s.up || s.fenced || s.lagging || !s.inRecovery) return false;
-      return minLsn <= 0 || s.lsn >= minLsn;
+      return readable(s) && (minLsn <= 0 || s.lsn >= minLsn);
     });
+  }
+
+  waitForReplay(database: RoutedDatabase, minLsn: number, done: () => void): boolean {
+    if (!(minLsn > 0 && minLsn < Number.POSITIVE_INFINITY)) return false;
+    const primary = this.health.primaryOf(database.group) ?? database.primary.name;
+    let waiter: ReplayWaiter | undefined;
+    for (const n of database.members) {
+      if (n.name === primary || !readable(this.health.state(n.name))) continue;
+      waiter ??= { minLsn, pending: 0, done };
+      this.health.refreshReplay(n, database, waiter);
+    }
+    return waiter !== undefined && waiter.pending > 0;
   }
 
   async start(host: RoutingHost): Promise<void> {
@@ -155,4 +171,9 @@ export async function classifierRouting(
   options: ClassifierRoutingOptions,
 ): Promise<ClassifierRouting> {
   return new ClassifierRouting(await createClassifier(), config, options);
+}
+
+/** A standby that may serve reads: reachable, replaying, not fenced, within its lag bound. */
+function readable(s: NodeHealth | undefined): s is NodeHealth {
+  return s?.up === true && !s.fenced && !s.lagging && s.inRecovery;
 }

@@ -135,6 +135,13 @@ export class ClientSession implements ServerOwner, PoolWaiter {
    * reads go only to nodes that replayed it. 0: none; Infinity: unknown, reads go to the primary.
    */
   minLsn = 0;
+  /**
+   * The unit of work in `held` waits for standbys to report their replay position
+   * (Routing.waitForReplay) before it is routed.
+   */
+  private waitingReplay = false;
+  /** That wait is over: the held unit goes to a standby that replayed, or to the primary. */
+  private replayWaited = false;
   /** The attached connection ran a write since it was lent (or since its WAL was read). */
   private wrote = false;
   /** Settings statements on the attached connection changed: read back before it is returned. */
@@ -569,7 +576,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     else this.discarding = true;
     held.splice(0, i);
     this.flushOut();
-    if (held.length > 0) this.acquireForHeld();
+    if (held.length > 0 && !this.waiting()) this.acquireForHeld();
   }
 
   /**
@@ -580,10 +587,23 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     const database = this.current();
     const routing = this.router.routing;
     let node: RoutedNode | RouterError = database.primary;
+    const waited = this.replayWaited;
+    this.replayWaited = false;
     if (routing !== undefined) {
       node = routing.primary(database);
       if (this.transactionMode && c !== undefined && !this.needsPrimary(c)) {
-        node = routing.standby(database, this.minLsn) ?? node;
+        const standby = routing.standby(database, this.minLsn);
+        if (standby !== undefined) node = standby;
+        else if (
+          !waited &&
+          this.minLsn > 0 &&
+          routing.waitForReplay?.(database, this.minLsn, this.replayed) === true
+        ) {
+          // The standbys' positions are older than this session's last write: asked for now,
+          // the unit waits (held) for their answer rather than going to the primary at once.
+          this.waitingReplay = true;
+          return undefined;
+        }
       }
     }
     if ("severity" in node) {
@@ -599,6 +619,15 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     }
     return server;
   }
+
+  /** The standbys answered (or the wait ended): the held unit of work is routed now. */
+  private readonly replayed = (): void => {
+    if (!this.waitingReplay || this.state === "closed") return;
+    this.waitingReplay = false;
+    this.replayWaited = true;
+    this.acquireForHeld();
+    if (this.out.pending > 0) this.flushOut();
+  };
 
   /** Whether a unit of work that starts with `c` must run on the primary. */
   private needsPrimary(c: Classification): boolean {
@@ -743,7 +772,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       return;
     }
     this.giveBack(server, false);
-    if (this.held.length > 0 && !this.waitingPool) this.acquireForHeld();
+    if (this.held.length > 0 && !this.waiting()) this.acquireForHeld();
   }
 
   /**
@@ -853,7 +882,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       this.atGroupStart = true;
     }
     this.flushOut();
-    if (this.held.length > 0 && !this.waitingPool) this.acquireForHeld();
+    if (this.held.length > 0 && !this.waiting()) this.acquireForHeld();
   }
 
   // ---- the data path -----------------------------------------------------------------------
@@ -888,10 +917,11 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       }
     }
     let server = this.server;
-    if (server === undefined && this.held.length === 0 && this.waitingPool === undefined) {
-      // A unit of work starts: borrow a connection; `frame` waits only if none is free.
+    if (server === undefined && this.held.length === 0 && !this.waiting()) {
+      // A unit of work starts: borrow a connection; `frame` waits only if none is free (or
+      // until standbys say how far they replayed).
       server = this.acquire(frame, c);
-      if (server === undefined && this.waitingPool === undefined) return;
+      if (server === undefined && !this.waiting()) return;
     }
     if (server === undefined || this.holding) {
       this.held.push(frame);
@@ -1009,14 +1039,15 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     return true;
   }
 
+  /** Queued in a pool, or waiting for standbys' replay positions. */
+  private waiting(): boolean {
+    return this.waitingPool !== undefined || this.waitingReplay;
+  }
+
   /** Something the client sent earlier is queued, waiting for a connection, or unanswered. */
   private busy(): boolean {
     const server = this.server;
-    return (
-      this.held.length > 0 ||
-      this.waitingPool !== undefined ||
-      (server !== undefined && server.inFlight > 0)
-    );
+    return this.held.length > 0 || this.waiting() || (server !== undefined && server.inFlight > 0);
   }
 
   /** ReadyForQuery with the attached connection's transaction status (idle without one). */

@@ -28,6 +28,52 @@ const HEALTH_SQL = `SELECT pg_catalog.pg_is_in_recovery() AS recovery,
     THEN extract(epoch FROM now() - pg_catalog.pg_last_xact_replay_timestamp())::float8
     ELSE 0 END AS lag_seconds`;
 
+/**
+ * A standby's replay position alone, for read-your-writes between health checks. NULL once the
+ * node left recovery (promoted): its position no longer says what a standby replayed.
+ */
+const REPLAY_LSN_SQL = `SELECT CASE WHEN pg_catalog.pg_is_in_recovery()
+  THEN pg_catalog.pg_last_wal_replay_lsn() END::text`;
+
+/** Milliseconds a read waits for a standby's replay position by default (ReplayWaiter). */
+export const DEFAULT_REPLAY_WAIT_MS = 100;
+
+/**
+ * A read waiting for standbys to report a replay position at least `minLsn` (the session's
+ * last write). `done` is called once: when a standby answers with such a position, or when
+ * every standby it waits for answered (or did not within the wait).
+ */
+export interface ReplayWaiter {
+  readonly minLsn: number;
+  /** Standbys whose answer is still awaited. */
+  pending: number;
+  done: (() => void) | undefined;
+}
+
+function settle(w: ReplayWaiter, replayed: boolean): void {
+  const done = w.done;
+  if (done === undefined) return;
+  if (replayed || --w.pending === 0) {
+    w.done = undefined;
+    done();
+  }
+}
+
+/**
+ * On-demand replay position queries of one standby: at most one in flight; readers arriving
+ * while it runs wait for the next one, sent as soon as it answers, so that each reader's answer
+ * was read after its write committed. Back to back, one at a time, whatever the number of
+ * readers: that is the rate limit.
+ */
+interface ReplayRefresh {
+  /** Readers of the query in flight; undefined when none is. */
+  waiting: ReplayWaiter[] | undefined;
+  /** Readers for the next query. */
+  next: ReplayWaiter[];
+  /** The query in flight outlived the wait: readers stop waiting for this node until it answers. */
+  stalled: boolean;
+}
+
 /** What the last check of a node found. Mutated in place; routing reads the fields. */
 export interface NodeHealth {
   readonly node: string;
@@ -78,6 +124,11 @@ export interface HealthOptions {
   readonly log: (line: string) => void;
   /** Milliseconds a check may take before the node counts as down; default 2 × interval, at least 2 s. */
   readonly timeoutMs?: number;
+  /**
+   * Milliseconds a read waits for a standby's on-demand replay position before it goes to the
+   * primary (read-your-writes); default DEFAULT_REPLAY_WAIT_MS.
+   */
+  readonly replayWaitMs?: number;
 }
 
 /** Polls every node of every routed replication group; see the file comment. */
@@ -85,6 +136,7 @@ export class HealthChecker {
   private readonly states = new Map<string, NodeHealth>();
   private readonly groups = new Map<string, Group>();
   private readonly clients = new Map<string, { key: string; client: Promise<pg.Client> }>();
+  private readonly replays = new Map<string, ReplayRefresh>();
   private config: RouterConfig;
   private host: RoutingHost | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -111,6 +163,11 @@ export class HealthChecker {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    for (const r of this.replays.values()) {
+      for (const w of [...(r.waiting ?? []), ...r.next]) settle(w, false);
+      r.waiting = r.waiting && [];
+      r.next = [];
+    }
     const clients = [...this.clients.values()];
     this.clients.clear();
     await Promise.all(clients.map((c) => c.client.then((x) => x.end()).catch(() => {})));
@@ -141,6 +198,76 @@ export class HealthChecker {
 
   state(node: string): NodeHealth | undefined {
     return this.states.get(node);
+  }
+
+  /**
+   * Read-your-writes between health checks: asks standby `node` for its replay position now
+   * (coalesced, see ReplayRefresh); `w` is settled when it answers. False when the node's last
+   * query is still unanswered beyond the wait: then the reader does not wait for it.
+   */
+  refreshReplay(node: RoutedNode, database: RoutedDatabase, w: ReplayWaiter): boolean {
+    let r = this.replays.get(node.name);
+    if (r === undefined) {
+      r = { waiting: undefined, next: [], stalled: false };
+      this.replays.set(node.name, r);
+    }
+    if (r.stalled || this.stopped) return false;
+    w.pending++;
+    if (r.waiting !== undefined) r.next.push(w);
+    else this.replayRound(node, database, r, [w]);
+    return true;
+  }
+
+  private replayRound(
+    node: RoutedNode,
+    database: RoutedDatabase,
+    r: ReplayRefresh,
+    waiters: ReplayWaiter[],
+  ): void {
+    r.waiting = waiters;
+    const timer = setTimeout(() => {
+      r.stalled = true;
+      const late = [...(r.waiting ?? []), ...r.next];
+      r.waiting = [];
+      r.next = [];
+      for (const w of late) settle(w, false);
+    }, this.options.replayWaitMs ?? DEFAULT_REPLAY_WAIT_MS);
+    timer.unref();
+    void this.replayLsn(node, database).then((text) => {
+      clearTimeout(timer);
+      const s = this.states.get(node.name);
+      const lsn = text === undefined ? -1 : lsnNumber(text);
+      if (s?.inRecovery && lsn > s.lsn) {
+        s.lsn = lsn;
+        s.lsnText = text!;
+      }
+      const answered = r.waiting ?? [];
+      r.waiting = undefined;
+      r.stalled = false;
+      for (const w of answered)
+        settle(w, lsn >= 0 && s !== undefined && s.lsn >= w.minLsn);
+      if (r.next.length > 0) {
+        const next = r.next;
+        r.next = [];
+        if (this.stopped) for (const w of next) settle(w, false);
+        else this.replayRound(node, database, r, next);
+      }
+    });
+  }
+
+  /** pg_last_wal_replay_lsn() of a standby; undefined when it failed or was promoted. */
+  private async replayLsn(node: RoutedNode, database: RoutedDatabase): Promise<string | undefined> {
+    try {
+      const c = await this.connection(node, database);
+      const r = await c.query<[string | null]>({
+        name: "dbmesh_replay_lsn",
+        text: REPLAY_LSN_SQL,
+        rowMode: "array",
+      });
+      return r.rows[0]?.[0] ?? undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   report(): NodeReport[] {

@@ -43,6 +43,13 @@ export interface Routing {
    * or undefined when none qualifies: then the read goes to the primary.
    */
   standby(database: RoutedDatabase, minLsn: number): RoutedNode | undefined;
+  /**
+   * Read-your-writes when standby() found none: asks the standbys that are healthy but last
+   * known behind `minLsn` for their replay position now, and calls `done` once one has
+   * replayed it or all answered (bounded wait). False when there is nothing to wait for: the
+   * read goes to the primary.
+   */
+  waitForReplay?(database: RoutedDatabase, minLsn: number, done: () => void): boolean;
   /** Called once by Router.start(). */
   start?(host: RoutingHost): Promise<void>;
   /** The configuration changed (SIGHUP, promotion recorded). */
