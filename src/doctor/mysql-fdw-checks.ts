@@ -1,6 +1,13 @@
 import { localPrivileges } from "../links/mysql-fdw.js";
-import { accountHost, type DbPrivilege, grantPrivileges } from "../mariadb/index.js";
-import { type Connections, ident, literal, qualified, setRole } from "../pgadmin/index.js";
+import { accountHost, accountKey, type DbPrivilege, grantPrivileges } from "../mariadb/index.js";
+import {
+  type Connections,
+  grantSelect,
+  ident,
+  literal,
+  qualified,
+  setRole,
+} from "../pgadmin/index.js";
 import { clientAddress } from "../provision/index.js";
 import type { MeshLink, Topology } from "../topology/index.js";
 import { type CheckResult, fail, failWith, pass, timed } from "./check.js";
@@ -32,9 +39,9 @@ export async function checkMysqlFdwLink(
       await s.query("BEGIN");
       try {
         await s.query(
-          `CREATE FOREIGN TABLE ${probe} (privilege_type text, table_schema text) SERVER ${ident(link.server)} OPTIONS (dbname 'information_schema', table_name 'SCHEMA_PRIVILEGES')`,
+          `CREATE FOREIGN TABLE ${probe} (privilege_type text, table_schema text) SERVER ${ident(link.server)} OPTIONS (dbname ${literal("information_schema")}, table_name ${literal("SCHEMA_PRIVILEGES")})`,
         );
-        await s.query(`GRANT SELECT ON ${probe} TO ${ident(m.local)}`);
+        await s.query(grantSelect("public", "dbmesh_probe", m.local));
         await s.query(setRole(m.local));
         const [rows, ms] = await timed(() =>
           s.query<{ p: string }>(
@@ -43,7 +50,7 @@ export async function checkMysqlFdwLink(
         );
         const held = new Set(rows.map((r) => r.p.toUpperCase()));
         const missing = need.filter((p) => !held.has(p));
-        const who = `'${m.remote}'@'${host}'`;
+        const who = accountKey(m.remote, host);
         results.push(
           missing.length
             ? fail(

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { ServerSpec } from "../mariadb/index.js";
 import { passfileEntry } from "../pgadmin/index.js";
 import { type MeshLink, secretValue, type Topology } from "../topology/index.js";
 
@@ -13,17 +14,11 @@ import { type MeshLink, secretValue, type Topology } from "../topology/index.js"
 export const ODBC_DRIVER = "PostgreSQL Unicode";
 export const ODBC_PACKAGES = "odbc-postgresql and unixodbc";
 
-export interface DataSource {
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  readonly user: string;
-  readonly password: string;
-}
-
-/** The data source of a connect_odbc link, as the MariaDB node reaches the PostgreSQL one. */
-export function dataSourceOf(t: Topology, link: MeshLink): DataSource {
+/**
+ * Where a connect_odbc or federatedx link logs in, as its MariaDB node reaches the remote one:
+ * the ODBC data source of a connect_odbc link, the server definition of a federatedx link.
+ */
+export function remoteLogin(t: Topology, link: MeshLink): ServerSpec {
   const to = t.nodes.get(link.to.node)!;
   const role = t.roles.get(link.as[0]!.remote)!;
   return {
@@ -48,7 +43,7 @@ function iniValue(v: string, what: string): string {
  * columns read the same whatever the server's setting; Password stays empty so libpq reads the
  * password file. https://odbc.postgresql.org/docs/config-opt.html
  */
-export function odbcIniSection(ds: DataSource): string {
+export function odbcIniSection(ds: ServerSpec): string {
   return [
     `[${iniValue(ds.name, "data source name")}]`,
     `Description = dbmesh: PostgreSQL ${iniValue(ds.database, "database")} for CONNECT tables`,
@@ -67,7 +62,7 @@ export function odbcIniSection(ds: DataSource): string {
 export function odbcFiles(t: Topology, node: string): { odbcIni: string; pgpass: string } {
   const sources = t.links
     .filter((l) => l.via === "connect_odbc" && l.from.node === node)
-    .map((l) => dataSourceOf(t, l))
+    .map((l) => remoteLogin(t, l))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   return {
     odbcIni: `; written by dbmesh from ${t.file.replace(/^.*\//, "")}: its connect_odbc links\n${sources.map(odbcIniSection).join("\n")}`,

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  accountKey,
   type ConnectColumn,
   type ConnectSource,
   createConnectTable,
@@ -28,12 +29,12 @@ export interface ConnectTablePlan {
 }
 
 /** The table comment that marks a dbmesh CONNECT table and fingerprints its definition. */
-export function connectMarker(link: MeshLink, source: string, ddl: string): string {
+function connectMarker(link: MeshLink, source: string, ddl: string): string {
   const hash = createHash("sha256").update(ddl).digest("hex").slice(0, 16);
   return `dbmesh ${link.via} ${link.to.node}/${link.to.database} ${source} ${hash}`;
 }
 
-export function isConnectMarker(comment: string): boolean {
+function isConnectMarker(comment: string): boolean {
   return /^dbmesh (connect_odbc|federatedx) /.test(comment);
 }
 
@@ -63,7 +64,7 @@ export function planConnectTables(
     const held = have.selectGrants.get(`${into}.${r.name}`) ?? new Set<string>();
     const grants = (fresh: boolean) =>
       accounts
-        .filter((a) => fresh || !held.has(`'${a.user}'@'${a.host}'`))
+        .filter((a) => fresh || !held.has(accountKey(a.user, a.host)))
         .map((a) => grantSelectOnTable(into, r.name, a.user, a.host));
     const notes = r.notes.length ? ` (${r.notes.join("; ")})` : "";
     if (!local) {

@@ -1,5 +1,5 @@
 import type { Step } from "../pgadmin/index.js";
-import { grantSelect, setRole } from "../pgadmin/index.js";
+import { grantOnTable, setRole } from "../pgadmin/index.js";
 import type { MeshLink } from "../topology/index.js";
 
 /** A phase-3 step on the link's local database, run as the link's owner. */
@@ -19,17 +19,22 @@ export function linkStep(link: MeshLink, summary: string, sql: string[], deferre
   };
 }
 
-/** GRANT SELECT to every mapped role but the owner, unless it holds it already. */
+/** GRANTs on a table to every mapped role but the owner, of the privileges it does not hold yet. */
 export function grantsToMapped(
   link: MeshLink,
   schema: string,
   name: string,
   have: readonly { grantee: string; privilege: string }[] = [],
+  privileges: readonly string[] = ["SELECT"],
 ): string[] {
   return link.as
     .filter((m) => m.local !== link.owner)
-    .filter((m) => !have.some((g) => g.grantee === m.local && g.privilege === "SELECT"))
-    .map((m) => grantSelect(schema, name, m.local));
+    .flatMap((m) => {
+      const missing = privileges.filter(
+        (p) => !have.some((g) => g.grantee === m.local && g.privilege === p),
+      );
+      return missing.length ? [grantOnTable(schema, name, m.local, missing)] : [];
+    });
 }
 
 /** "+a, -b, ~c" for columns added, dropped and changed between two lists. */

@@ -1,17 +1,15 @@
 import type { MariadbColumn, MariadbTable } from "../mariadb/index.js";
-import type { ObservedDatabaseContent, ObservedRelation, Problem, Step } from "../pgadmin/index.js";
+import type { ObservedDatabaseContent, Problem, Step } from "../pgadmin/index.js";
 import {
   commentOnRelation,
-  dropForeignTable,
   ident,
   importForeignSchema,
-  isManaged,
   literal,
   qualified,
 } from "../pgadmin/index.js";
 import type { MeshLink } from "../topology/index.js";
-import { columnChanges, linkStep } from "./link-step.js";
-import { sameColumns } from "./remote-catalog.js";
+import { diffImport } from "./foreign-import.js";
+import { grantsToMapped, linkStep } from "./link-step.js";
 
 // A mysql_fdw link: PostgreSQL reads (and, when `import.writable`, writes) a MariaDB database
 // through foreign tables made by IMPORT FOREIGN SCHEMA. mysql_fdw types each column from
@@ -224,60 +222,30 @@ export function planMysqlImport(
       "create the tables there first",
     );
 
-  const local = new Map(
-    [...have.relations.values()]
-      .filter((r) => r.schema === imp.into && r.kind === "f" && r.server === link.server)
-      .map((r) => [r.name, r]),
-  );
-  const toImport: { table: MariadbTable; columns: ExpectedColumn[] }[] = [];
-  const sql: string[] = [];
-  const notes: string[] = [];
-  const grants: string[] = [];
+  const mapped = new Map<string, { table: MariadbTable; columns: ExpectedColumn[] }>();
   for (const t of wanted) {
-    const mapped = expectedColumns(t);
-    if ("refused" in mapped) {
+    const m = expectedColumns(t);
+    if ("refused" in m)
       problem(
-        `import: ${imp.schema}.${t.name} cannot be imported through mysql_fdw: column ${mapped.refused.column} is ${mapped.refused.reason}`,
-        `change the column on ${link.to.node} (${mapped.refused.fix ? `ALTER TABLE ${t.name} MODIFY ${mapped.refused.column} ${mapped.refused.fix}` : "drop it or move it to another table"}), or leave ${t.name} out of import.tables`,
+        `import: ${imp.schema}.${t.name} cannot be imported through mysql_fdw: column ${m.refused.column} is ${m.refused.reason}`,
+        `change the column on ${link.to.node} (${m.refused.fix ? `ALTER TABLE ${t.name} MODIFY ${m.refused.column} ${m.refused.fix}` : "drop it or move it to another table"}), or leave ${t.name} out of import.tables`,
       );
-      continue;
-    }
-    const l = local.get(t.name);
-    const other = have.relations.get(`${imp.into}.${t.name}`);
-    if (!l && other) {
-      problem(
-        `${imp.into}.${t.name} exists in ${link.from.node}/${link.from.database} and is not a foreign table of server ${link.server}`,
-        "rename or drop it, or choose another import.into schema",
-      );
-    } else if (!l) {
-      toImport.push({ table: t, columns: mapped.columns });
-      notes.push(`+${t.name}`);
-    } else if (!sameColumns(l.columns, mapped.columns)) {
-      if (!isManaged(l.comment)) {
-        problem(
-          `${imp.into}.${t.name} differs from the MariaDB table and was not imported by dbmesh`,
-          "drop it so apply can import it again",
-        );
-        continue;
-      }
-      sql.push(dropForeignTable(imp.into, t.name));
-      toImport.push({ table: t, columns: mapped.columns });
-      notes.push(`${t.name} changed on MariaDB (${columnChanges(l.columns, mapped.columns)})`);
-    } else {
-      grants.push(...grantsTo(link, imp.into, t.name, l.grants));
-    }
+    else mapped.set(t.name, { table: t, columns: m.columns });
   }
-  const keep = new Set(wanted.map((t) => t.name));
-  for (const [name, l] of local) {
-    if (!keep.has(name) && prune && isManaged(l.comment)) {
-      sql.push(dropForeignTable(imp.into, name));
-      notes.push(`-${name} (--prune)`);
-    }
-  }
+  const { toImport, sql, notes, grants } = diffImport(
+    link,
+    have,
+    wanted.map((t) => ({ name: t.name, columns: mapped.get(t.name)?.columns })),
+    prune,
+    localPrivileges(link),
+    problems,
+    "MariaDB",
+  );
   if (toImport.length) {
-    const names = toImport.map((t) => t.table.name).sort();
-    sql.push(importForeignSchema(imp.schema, names, link.server, imp.into, importOptions));
-    for (const { table, columns } of toImport) {
+    sql.push(
+      importForeignSchema(imp.schema, [...toImport].sort(), link.server, imp.into, importOptions),
+    );
+    for (const { table, columns } of toImport.map((name) => mapped.get(name)!)) {
       // IMPORT FOREIGN SCHEMA lists only the tables the MariaDB user may read: a table it cannot
       // see is skipped without an error, so its absence is the error, naming the grant.
       sql.push(
@@ -303,7 +271,7 @@ export function planMysqlImport(
           );
       }
       sql.push(commentOnRelation("FOREIGN TABLE", imp.into, table.name));
-      grants.push(...grantsTo(link, imp.into, table.name));
+      grants.push(...grantsToMapped(link, imp.into, table.name, [], localPrivileges(link)));
     }
   }
   sql.push(...grants);
@@ -335,25 +303,6 @@ function expectedColumns(
     columns.push({ name: c.name, type: m.type, notNull: c.notNull, alter: m.alter, note: m.note });
   }
   return { columns };
-}
-
-/** GRANTs on a foreign table to every mapped role but the owner, of what it does not hold yet. */
-function grantsTo(
-  link: MeshLink,
-  schema: string,
-  name: string,
-  have: ObservedRelation["grants"] = [],
-): string[] {
-  const out: string[] = [];
-  for (const m of link.as) {
-    if (m.local === link.owner) continue;
-    const missing = localPrivileges(link).filter(
-      (p) => !have.some((g) => g.grantee === m.local && g.privilege === p),
-    );
-    if (missing.length)
-      out.push(`GRANT ${missing.join(", ")} ON ${qualified(schema, name)} TO ${ident(m.local)}`);
-  }
-  return out;
 }
 
 /** A statement that fails with `message` and `hint` unless `schema.name` exists. */

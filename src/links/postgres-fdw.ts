@@ -1,15 +1,14 @@
 import type { Problem, Step } from "../pgadmin/index.js";
 import {
   commentOnRelation,
-  dropForeignTable,
   importForeignSchema,
-  isManaged,
   type ObservedDatabaseContent,
   type ObservedRelation,
 } from "../pgadmin/index.js";
 import type { MeshLink } from "../topology/index.js";
-import { columnChanges, grantsToMapped, linkStep } from "./link-step.js";
-import { lookupRemote, type RemoteCatalog, sameColumns } from "./remote-catalog.js";
+import { diffImport } from "./foreign-import.js";
+import { grantsToMapped, linkStep } from "./link-step.js";
+import { lookupRemote, type RemoteCatalog } from "./remote-catalog.js";
 
 /**
  * Phase 3 of a postgres_fdw link: IMPORT FOREIGN SCHEMA into the local schema, then keep it in
@@ -50,52 +49,14 @@ export function planFdwImport(
     }
   }
 
-  const local = new Map(
-    [...have.relations.values()]
-      .filter((r) => r.schema === imp.into && r.kind === "f" && r.server === link.server)
-      .map((r) => [r.name, r]),
+  const { toImport, sql, notes, grants } = diffImport(
+    link,
+    have,
+    wanted,
+    prune,
+    ["SELECT"],
+    problems,
   );
-  const toImport: string[] = [];
-  const sql: string[] = [];
-  const notes: string[] = [];
-  const grants: string[] = [];
-  for (const r of wanted) {
-    const l = local.get(r.name);
-    const other = have.relations.get(`${imp.into}.${r.name}`);
-    if (!l && other) {
-      problems.push({
-        node: link.from.node,
-        message: `links[${link.index}]: ${imp.into}.${r.name} exists in ${link.from.node}/${link.from.database} and is not a foreign table of server ${link.server}`,
-        hint: "rename or drop it, or choose another import.into schema",
-      });
-    } else if (!l) {
-      toImport.push(r.name);
-      notes.push(`+${r.name}`);
-    } else if (!sameColumns(l.columns, r.columns)) {
-      if (!isManaged(l.comment)) {
-        problems.push({
-          node: link.from.node,
-          message: `links[${link.index}]: ${imp.into}.${r.name} differs from the remote table and was not imported by dbmesh`,
-          hint: "drop it so apply can import it again",
-        });
-        continue;
-      }
-      sql.push(dropForeignTable(imp.into, r.name));
-      toImport.push(r.name);
-      notes.push(`${r.name} changed (${columnChanges(l.columns, r.columns)})`);
-    } else {
-      grants.push(...grantsToMapped(link, imp.into, r.name, l.grants));
-    }
-  }
-  // Foreign tables no longer wanted (gone from the remote schema, or left out of
-  // import.tables) are dropped only with --prune, and only those dbmesh imported.
-  const keep = new Set(wanted.map((r) => r.name));
-  for (const [name, l] of local) {
-    if (!keep.has(name) && prune && isManaged(l.comment)) {
-      sql.push(dropForeignTable(imp.into, name));
-      notes.push(`-${name} (--prune)`);
-    }
-  }
   if (toImport.length) {
     sql.push(importForeignSchema(imp.schema, toImport.sort(), link.server, imp.into));
     for (const name of toImport) {

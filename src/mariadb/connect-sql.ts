@@ -75,7 +75,10 @@ export function grantSelectOnTable(
   return `GRANT SELECT ON ${qualified(database, table)} TO ${account(user, host)}`;
 }
 
-/** A server definition FederatedX tables name instead of a URL with a password. */
+/**
+ * Where a link from MariaDB logs in: the server definition FederatedX tables name instead of a
+ * URL with a password, or a connect_odbc link's ODBC data source.
+ */
 export interface ServerSpec {
   readonly name: string;
   readonly host: string;

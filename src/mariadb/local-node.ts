@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
-import { ClusterError, nodePaths, socketDirFor } from "../cluster/index.js";
+import { join, resolve } from "node:path";
+import { nodePaths, socketDirFor } from "../cluster/index.js";
 
 /** A MariaDB server dbmesh runs on this machine. */
 export interface LocalMariadb {
@@ -38,14 +38,8 @@ export interface MariadbPaths {
 }
 
 export function mariadbPaths(node: Pick<LocalMariadb, "name" | "stateDir">): MariadbPaths {
-  if (!isAbsolute(node.stateDir)) {
-    throw new ClusterError({
-      kind: "config-invalid",
-      node: node.name,
-      problem: `stateDir "${node.stateDir}" is not an absolute path`,
-      hint: "pass an absolute state directory",
-    });
-  }
+  // nodePaths refuses a relative stateDir.
+  const { secretFile } = nodePaths(node);
   const stateDir = resolve(node.stateDir);
   const dataDir = join(stateDir, "data");
   const socketDir = socketDirFor(stateDir).dir;
@@ -55,7 +49,7 @@ export function mariadbPaths(node: Pick<LocalMariadb, "name" | "stateDir">): Mar
     pidFile: join(dataDir, "mariadbd.pid"),
     socketDir,
     socket: join(socketDir, "mariadb.sock"),
-    secretFile: nodePaths(node).secretFile,
+    secretFile,
     initFile: join(stateDir, "init.sql"),
     odbcIni: join(stateDir, "odbc.ini"),
     pgpassFile: join(stateDir, "pgpass"),

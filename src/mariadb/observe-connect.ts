@@ -1,4 +1,5 @@
 import type { MariadbSession } from "./connections.js";
+import { accountKey } from "./introspect.js";
 
 /** A storage engine plugin on a node: active, installable (its library is there), or missing. */
 export type ConnectPlugin = "active" | "installable" | "missing";
@@ -99,7 +100,7 @@ export async function observeConnect(
   )) {
     const key = `${g.db}.${g.tbl}`;
     const set = selectGrants.get(key) ?? new Set<string>();
-    set.add(`'${g.user}'@'${g.host}'`);
+    set.add(accountKey(g.user, g.host));
     selectGrants.set(key, set);
   }
   const servers = new Map<string, ObservedServer>();

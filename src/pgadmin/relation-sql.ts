@@ -76,7 +76,17 @@ export function commentOnRelation(
 }
 
 export function grantSelect(schema: string, name: string, role: string): string {
-  return `GRANT SELECT ON ${qualified(schema, name)} TO ${ident(role)}`;
+  return grantOnTable(schema, name, role, ["SELECT"]);
+}
+
+/** `GRANT SELECT, INSERT ON "s"."t" TO "r"`: privileges from a fixed list, never user text. */
+export function grantOnTable(
+  schema: string,
+  name: string,
+  role: string,
+  privileges: readonly string[],
+): string {
+  return `GRANT ${privileges.join(", ")} ON ${qualified(schema, name)} TO ${ident(role)}`;
 }
 
 export function grantSchemaUsage(schema: string, role: string): string {

@@ -2,13 +2,13 @@ import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { ensureServerUser, writeFileAtomic } from "../cluster/index.js";
 import {
-  dataSourceOf,
   maskedPassfile,
   ODBC_DRIVER,
   ODBC_PACKAGES,
   odbcDriverInstalled,
   odbcFiles,
   odbcIniSection,
+  remoteLogin,
 } from "../links/connect-odbc.js";
 import { planConnectTables, type RemoteTable } from "../links/connect-tables.js";
 import {
@@ -20,6 +20,7 @@ import {
 import {
   accountHost,
   accountHostAdmits,
+  accountKey,
   CONNECT_PACKAGE,
   CONNECT_SONAME,
   createDatabase,
@@ -39,9 +40,10 @@ import {
   type Phase,
   type Plan,
   type Problem,
+  passfileEntry,
   type Step,
 } from "../pgadmin/index.js";
-import { type MeshLink, secretValue, type Topology, TopologyError } from "../topology/index.js";
+import { type MeshLink, type Topology, TopologyError } from "../topology/index.js";
 import { clientAddress } from "./hba-rules.js";
 import type { MeshAccess } from "./mesh-access.js";
 import type { MeshState } from "./observe.js";
@@ -194,7 +196,7 @@ export function addConnectPlans(
         createDatabase(into),
       ]);
     if (l.via === "federatedx") {
-      const want = serverOf(t, l);
+      const want = remoteLogin(t, l);
       const s = have.servers.get(l.server);
       const drift = !s
         ? undefined
@@ -239,11 +241,11 @@ export function addConnectPlans(
       !t.nodes.get(node)!.managed &&
       remote.tables.some((r) => !have.tables.has(`${into}.${r.name}`))
     ) {
-      const ds = dataSourceOf(t, l);
+      const ds = remoteLogin(t, l);
       problem({
         node,
         message: `links[${l.index}]: MariaDB node ${node} is not managed here, so dbmesh cannot write its ODBC data source ${ds.name}`,
-        hint: `on ${node}'s host, add to the odbc.ini the server reads (ODBCINI in its environment, owned by the server's user):\n${odbcIniSection(ds)}and to its libpq password file (PGPASSFILE, mode 0600):\n${maskedPassfile(`${ds.host}:${ds.port}:${ds.database}:${ds.user}:x`)}\n(with the password of ${ds.user}); install ${ODBC_PACKAGES} there too`,
+        hint: `on ${node}'s host, add to the odbc.ini the server reads (ODBCINI in its environment, owned by the server's user):\n${odbcIniSection(ds)}and to its libpq password file (PGPASSFILE, mode 0600):\n${maskedPassfile(passfileEntry(ds.host, ds.port, ds.database, ds.user, "x"))}(with the password of ${ds.user}); install ${ODBC_PACKAGES} there too`,
       });
     }
     // The remote end: what the remote role needs to read each table, and nothing more.
@@ -300,19 +302,6 @@ function planDataSources(
       ],
     },
   );
-}
-
-function serverOf(t: Topology, l: MeshLink) {
-  const to = t.nodes.get(l.to.node)!;
-  const role = t.roles.get(l.as[0]!.remote)!;
-  return {
-    name: l.server,
-    host: to.host === "localhost" ? "127.0.0.1" : to.host,
-    port: to.port,
-    database: l.to.database,
-    user: role.name,
-    password: secretValue(t, role.password),
-  };
 }
 
 interface Remote {
@@ -496,7 +485,7 @@ function remoteGrants(
     const db = grantOn(observed, l.to.database, role, host);
     if (db?.privileges.includes("Select")) continue;
     for (const tb of tables) {
-      if (!have.selectGrants.get(`${l.to.database}.${tb.name}`)?.has(`'${role}'@'${host}'`))
+      if (!have.selectGrants.get(`${l.to.database}.${tb.name}`)?.has(accountKey(role, host)))
         sql.push(grantSelectOnTable(l.to.database, tb.name, role, host));
     }
   }
