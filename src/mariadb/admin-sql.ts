@@ -5,7 +5,7 @@ import { account, grantDatabase, ident, literal, nativePasswordHash, qualified }
 /** dbmesh's bookkeeping on a MariaDB node: what it created, and the seed files it ran. */
 export const BOOKKEEPING_DATABASE = "dbmesh";
 export const DEFAULT_CHARSET = "utf8mb4";
-export const DEFAULT_COLLATION = "utf8mb4_unicode_ci";
+const DEFAULT_COLLATION = "utf8mb4_unicode_ci";
 
 const created = qualified(BOOKKEEPING_DATABASE, "created");
 const seeds = qualified(BOOKKEEPING_DATABASE, "seeds");

@@ -13,7 +13,7 @@ export interface MariadbBinaries {
   readonly version: string;
 }
 
-export const MARIADB_PACKAGE = "mariadb-server";
+const MARIADB_PACKAGE = "mariadb-server";
 
 let cached: Promise<MariadbBinaries> | undefined;
 

@@ -1,7 +1,7 @@
 // MariaDB (and MySQL) nodes: the local server's lifecycle, admin sessions over the MySQL
 // protocol, introspection, and the statements apply runs. Quoting lives in quote.ts only.
 export * from "./admin-sql.js";
-export { findMariadb, MARIADB_PACKAGE, type MariadbBinaries } from "./binaries.js";
+export { findMariadb, type MariadbBinaries } from "./binaries.js";
 export {
   CONNECT_PACKAGE,
   CONNECT_SONAME,

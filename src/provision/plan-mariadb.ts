@@ -104,7 +104,7 @@ export function addMariadbPlans(
  * databases, the owner's grants. Phase 2: seed files. Phase 3 (--prune): what dbmesh created
  * and the file no longer declares.
  */
-export function planMariadbNode(
+function planMariadbNode(
   access: MeshAccess,
   node: MeshNode,
   o: ObservedMariadb,

@@ -5,7 +5,7 @@ import type { TopologyIssue } from "./topology-error.js";
 type Path = (string | number)[];
 
 /** The PostgreSQL major version Debian's mysql_fdw package (postgresql-15-mysql-fdw) is built for. */
-export const MYSQL_FDW_PG_MAJOR = 15;
+const MYSQL_FDW_PG_MAJOR = 15;
 
 /**
  * A mysql_fdw link reads a MariaDB database from a PostgreSQL database: its `from` node runs

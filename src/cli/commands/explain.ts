@@ -24,10 +24,10 @@ const usageText = 'usage: dbmesh explain [NODE[/DB]] "SQL" [--analyze] [--json]'
 
 /**
  * `dbmesh explain [NODE[/DB]] SQL`: EXPLAIN (VERBOSE, FORMAT JSON) on a database that reads
- * other nodes through postgres_fdw or mysql_fdw, reported as which nodes the query touches, what each remote
- * query does and what is left to do here. Runs as the role that owns the database's
- * postgres_fdw link (its user mapping is what the query would use), in a transaction that is
- * rolled back — so `--analyze` (ANALYZE, BUFFERS) changes nothing.
+ * other nodes through postgres_fdw or mysql_fdw, reported as which nodes the query touches,
+ * what each remote query does and what is left to do here. Runs as the role that owns the
+ * database's postgres_fdw or mysql_fdw link (its user mapping is what the query would use), in
+ * a transaction that is rolled back — so `--analyze` (ANALYZE, BUFFERS) changes nothing.
  */
 export async function explainCommand(args: Args, out: Output): Promise<number> {
   const t = loadFromArgs(args);
