@@ -42,3 +42,19 @@ export function failWith(
   const err = e as { message?: string; hint?: string };
   return fail(check, subject, detail, err.message ?? String(e), err.hint ?? fix);
 }
+
+/**
+ * Runs a probe in a transaction that is always rolled back, so what it creates (a probe foreign
+ * table, SET ROLE) never outlives it on the shared admin session.
+ */
+export async function rolledBack<T>(
+  s: { query(sql: string): Promise<unknown> },
+  probe: () => Promise<T>,
+): Promise<T> {
+  await s.query("BEGIN");
+  try {
+    return await probe();
+  } finally {
+    await s.query("ROLLBACK");
+  }
+}

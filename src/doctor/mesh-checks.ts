@@ -17,7 +17,7 @@ import {
   secretValue,
   type Topology,
 } from "../topology/index.js";
-import { type CheckResult, fail, failWith, pass, timed } from "./check.js";
+import { type CheckResult, fail, failWith, pass, rolledBack, timed } from "./check.js";
 import { firstMatch, type HbaRule } from "./hba-match.js";
 
 /** The server's own listen_addresses and port agree with the file. */
@@ -202,14 +202,11 @@ export async function checkLinkRoundTrip(
               setRole(m.local),
               `SELECT count(*) FROM ${qualified("public", "dbmesh_probe")}`,
             ];
-      await s.query("BEGIN");
-      try {
+      const [, ms] = await rolledBack(s, async () => {
         for (const sql of body.slice(0, -1)) await s.query(sql);
-        const [, ms] = await timed(() => s.query(body.at(-1)!));
-        results.push(pass("link", subject, `round trip through ${link.server}`, ms));
-      } finally {
-        await s.query("ROLLBACK");
-      }
+        return timed(() => s.query(body.at(-1)!));
+      });
+      results.push(pass("link", subject, `round trip through ${link.server}`, ms));
     } catch (e) {
       results.push(
         failWith(

@@ -10,7 +10,7 @@ import {
 } from "../pgadmin/index.js";
 import { clientAddress } from "../provision/index.js";
 import type { MeshLink, Topology } from "../topology/index.js";
-import { type CheckResult, fail, failWith, pass, timed } from "./check.js";
+import { type CheckResult, fail, failWith, pass, rolledBack, timed } from "./check.js";
 import { linkName } from "./mesh-checks.js";
 
 /**
@@ -36,40 +36,37 @@ export async function checkMysqlFdwLink(
     const need = (m.remote === owner ? ["SELECT"] : localPrivileges(link)) as DbPrivilege[];
     try {
       const s = await conns.session(link.from.node, link.from.database);
-      await s.query("BEGIN");
-      try {
+      const [rows, ms] = await rolledBack(s, async () => {
         await s.query(
           `CREATE FOREIGN TABLE ${probe} (privilege_type text, table_schema text) SERVER ${ident(link.server)} OPTIONS (dbname ${literal("information_schema")}, table_name ${literal("SCHEMA_PRIVILEGES")})`,
         );
         await s.query(grantSelect("public", "dbmesh_probe", m.local));
         await s.query(setRole(m.local));
-        const [rows, ms] = await timed(() =>
+        return timed(() =>
           s.query<{ p: string }>(
             `SELECT privilege_type AS p FROM ${probe} WHERE table_schema = ${literal(link.to.database)}`,
           ),
         );
-        const held = new Set(rows.map((r) => r.p.toUpperCase()));
-        const missing = need.filter((p) => !held.has(p));
-        const who = accountKey(m.remote, host);
-        results.push(
-          missing.length
-            ? fail(
-                "link",
-                subject,
-                `${who} logs in but lacks ${missing.join(", ")} on ${link.to.database}`,
-                `the foreign tables of ${link.import?.into ?? "the link"} fail with "command denied"`,
-                `run \`dbmesh apply\`, which runs ${grantPrivileges(link.to.database, missing, m.remote, host)} on ${link.to.node}`,
-              )
-            : pass(
-                "link",
-                subject,
-                `round trip through ${link.server}: ${who} holds ${need.join(", ")} on ${link.to.database}`,
-                ms,
-              ),
-        );
-      } finally {
-        await s.query("ROLLBACK");
-      }
+      });
+      const held = new Set(rows.map((r) => r.p.toUpperCase()));
+      const missing = need.filter((p) => !held.has(p));
+      const who = accountKey(m.remote, host);
+      results.push(
+        missing.length
+          ? fail(
+              "link",
+              subject,
+              `${who} logs in but lacks ${missing.join(", ")} on ${link.to.database}`,
+              `the foreign tables of ${link.import?.into ?? "the link"} fail with "command denied"`,
+              `run \`dbmesh apply\`, which runs ${grantPrivileges(link.to.database, missing, m.remote, host)} on ${link.to.node}`,
+            )
+          : pass(
+              "link",
+              subject,
+              `round trip through ${link.server}: ${who} holds ${need.join(", ")} on ${link.to.database}`,
+              ms,
+            ),
+      );
     } catch (e) {
       results.push(
         failWith(

@@ -8,7 +8,7 @@ import {
   withTableSources,
 } from "../sharding/index.js";
 import type { ReferenceTable, Topology } from "../topology/index.js";
-import { type CheckResult, fail, failWith, pass, timed } from "./check.js";
+import { type CheckResult, fail, failWith, pass, rolledBack, timed } from "./check.js";
 
 /** Keys shown when a shard holds rows outside its bounds: enough to find them, not a dump. */
 const SHOWN_KEYS = 5;
@@ -176,19 +176,16 @@ async function checkReach(
   const partition = qualified(l.schema, sh.name);
   try {
     const s = await conns.session(c.node, c.database);
-    await s.query("BEGIN");
-    try {
+    const [, ms] = await rolledBack(s, async () => {
       if (owner) await s.query(setRole(owner));
-      const [, ms] = await timed(() => s.query(`SELECT 1 FROM ONLY ${partition} LIMIT 1`));
-      return pass(
-        "shard-reach",
-        subject,
-        `${c.node}/${c.database} reads ${l.schema}.${sh.name} from ${sh.node}${owner ? ` as ${owner}` : ""}`,
-        ms,
-      );
-    } finally {
-      await s.query("ROLLBACK");
-    }
+      return timed(() => s.query(`SELECT 1 FROM ONLY ${partition} LIMIT 1`));
+    });
+    return pass(
+      "shard-reach",
+      subject,
+      `${c.node}/${c.database} reads ${l.schema}.${sh.name} from ${sh.node}${owner ? ` as ${owner}` : ""}`,
+      ms,
+    );
   } catch (e) {
     // The error's own hint is apply's; what helps here is which node to start or check.
     return fail(
