@@ -244,8 +244,7 @@ export class HealthChecker {
       const answered = r.waiting ?? [];
       r.waiting = undefined;
       r.stalled = false;
-      for (const w of answered)
-        settle(w, lsn >= 0 && s !== undefined && s.lsn >= w.minLsn);
+      for (const w of answered) settle(w, lsn >= 0 && s !== undefined && s.lsn >= w.minLsn);
       if (r.next.length > 0) {
         const next = r.next;
         r.next = [];
