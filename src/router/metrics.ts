@@ -285,6 +285,14 @@ export function renderMetrics(view: MetricsView): string {
     x.sample("dbmesh_router_errors_total", { source, class: cls }, n);
   }
 
+  x.family(
+    "dbmesh_router_cancel_requests_total",
+    "counter",
+    "CancelRequests from clients, by result (forwarded to the node running the query, or ignored: unknown key or nothing running)",
+  );
+  x.sample("dbmesh_router_cancel_requests_total", { result: "forwarded" }, stats.cancels.forwarded);
+  x.sample("dbmesh_router_cancel_requests_total", { result: "ignored" }, stats.cancels.ignored);
+
   x.family("dbmesh_router_client_bytes_total", "counter", "Bytes on client connections");
   x.sample("dbmesh_router_client_bytes_total", { direction: "received" }, clientIn);
   x.sample("dbmesh_router_client_bytes_total", { direction: "sent" }, clientOut);

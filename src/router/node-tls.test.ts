@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, writeFileSync } from "node:fs";
+import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { ensureServerUser } from "../cluster/index.js";
+import { serialize } from "../protocol/index.js";
 import { freePort, type MeshFixture, meshFixture } from "../testing/index.js";
 import { loadTopology } from "../topology/index.js";
 import { classifierRouting } from "./classifier-routing.js";
 import { Router } from "./router.js";
 import { routerConfig } from "./router-config.js";
+import { WireClient } from "./wire-client.test-helper.js";
 
 // router.nodeTls on real servers: two nodes with ssl = on, their certificates (for 127.0.0.1)
 // signed by two different CAs, and one node without TLS. What each mode does is read back
@@ -64,13 +67,24 @@ router: { listen: 127.0.0.1:1 }
     nodeTls: string,
     run: (port: number, log: readonly string[]) => Promise<void>,
     withRouting = true,
+    /** Ports server connections use instead of the nodes' own, by node. */
+    via: Record<string, number> = {},
   ): Promise<void> {
     const port = await freePort();
     m.rewrite((text) =>
       text.replace(/^router: .*$/m, `router: { listen: 127.0.0.1:${port}, nodeTls: ${nodeTls} }`),
     );
     Object.assign(process.env, env);
-    const config = routerConfig(loadTopology(m.file));
+    const declared = routerConfig(loadTopology(m.file));
+    const config = {
+      ...declared,
+      nodes: new Map(
+        [...declared.nodes].map(([name, n]) => [
+          name,
+          via[name] === undefined ? n : { ...n, port: via[name] },
+        ]),
+      ),
+    };
     const log: string[] = [];
     const push = (line: string) => log.push(line);
     const router = new Router(config, {
@@ -159,6 +173,78 @@ router: { listen: 127.0.0.1:1 }
     });
   });
 
+  test("a cancel request goes to the node inside TLS (require), in plain text after the node's N (prefer)", async () => {
+    const cancelCode = serialize.cancelRequest(0, 0).subarray(0, 8);
+    const sslRequest = serialize.sslRequest();
+    for (const [mode, database, nodePort, node] of [
+      ["require", "securedb", m.ports[0]!, "secure"],
+      ["prefer", "plaindb", m.ports[2]!, "plain"],
+    ] as const) {
+      const r = await relay(nodePort);
+      try {
+        await serving(
+          `{ mode: ${mode} }`,
+          async (port) => {
+            const connect = async (application_name: string) => {
+              const c = new pg.Client({
+                host: "127.0.0.1",
+                port,
+                user: "app",
+                database,
+                password: env.APP_PASSWORD,
+                application_name,
+              });
+              c.on("error", () => {});
+              await c.connect();
+              return c;
+            };
+            const c = await connect("to be cancelled");
+            const watcher = await connect("watcher");
+            try {
+              const done = c.query("SELECT pg_sleep(60)").then(
+                () => undefined,
+                (e: pg.DatabaseError) => e,
+              );
+              const sleeping = async () =>
+                (
+                  await watcher.query(
+                    "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query = 'SELECT pg_sleep(60)'",
+                  )
+                ).rowCount === 1;
+              while (!(await sleeping())) await new Promise((resolve) => setImmediate(resolve));
+              const opened = r.streams.length;
+              const { processID, secretKey } = c as unknown as {
+                processID: number;
+                secretKey: number;
+              };
+              const cancel = await WireClient.open(port);
+              cancel.socket.end(serialize.cancelRequest(processID, secretKey));
+              assert.equal((await done)?.code, "57014", mode);
+              // The connection the router opened for the cancel request, as the node got it.
+              const sent = r.streams.slice(opened);
+              assert.equal(sent.length, 1, mode);
+              const bytes = Buffer.concat(sent[0]!);
+              assert.deepEqual(bytes.subarray(0, 8), sslRequest, mode);
+              if (mode === "require") {
+                assert.equal(bytes.indexOf(cancelCode), -1, "a CancelRequest in plain text");
+              } else {
+                assert.equal(bytes.length, 8 + 16, node);
+                assert.deepEqual(bytes.subarray(8, 16), cancelCode, node);
+              }
+            } finally {
+              await c.end();
+              await watcher.end();
+            }
+          },
+          false,
+          { [node]: r.port },
+        );
+      } finally {
+        r.close();
+      }
+    }
+  });
+
   test("verify-full and verify-ca with the CA that signed the node's certificate", async () => {
     await serving(`{ mode: verify-full, ca: ca-a.pem }`, async (port) => {
       assert.deepEqual(await sslOf(port, "securedb"), [true]);
@@ -191,6 +277,46 @@ router: { listen: 127.0.0.1:1 }
     );
   });
 });
+
+/**
+ * A TCP relay on a free port to `target` on 127.0.0.1, keeping what each connection sent towards
+ * the target (a chunk is kept before it is passed on).
+ */
+async function relay(
+  target: number,
+): Promise<{ port: number; streams: Buffer[][]; close: () => void }> {
+  const streams: Buffer[][] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((from) => {
+    const sent: Buffer[] = [];
+    streams.push(sent);
+    const to = connect({ host: "127.0.0.1", port: target });
+    for (const s of [from, to]) {
+      sockets.add(s);
+      s.on("error", () => {
+        from.destroy();
+        to.destroy();
+      });
+      s.on("close", () => sockets.delete(s));
+    }
+    from.on("data", (chunk: Buffer) => {
+      sent.push(chunk);
+      to.write(chunk);
+    });
+    to.on("data", (chunk: Buffer) => from.write(chunk));
+    from.on("end", () => to.end());
+    to.on("end", () => from.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    streams,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
 
 /** `dir/NODE.pem` and `dir/NODE.key` for 127.0.0.1, signed by `dir/CA.pem` (made if missing). */
 function certificate(dir: string, ca: string, node: string): void {

@@ -659,33 +659,40 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
 
   test("a cancel request reaches the server running the client's query", async () => {
     const port = await startRouter();
-    const c = client(port);
+    const router = routers.at(-1)!;
+    const c = client(port, { application_name: "to be cancelled" });
     await c.connect();
+    const node = await m.connect(m.ports[0]!, "postgres");
+    /** Whether the node runs the client's pg_sleep now. */
+    const sleeping = async () =>
+      (
+        await node.query(
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'to be cancelled' AND state = 'active' AND query = 'SELECT pg_sleep(60)'",
+        )
+      ).rowCount === 1;
     try {
-      const q = c.query("SELECT pg_sleep(60)");
-      const done = q.then(
+      const done = c.query("SELECT pg_sleep(60)").then(
         () => undefined,
         (e: pg.DatabaseError) => e,
       );
-      await new Promise((r) => setTimeout(r, 300));
+      while (!(await sleeping())) await new Promise((r) => setImmediate(r));
       // CancelRequest on a new connection, quoting the key the router gave the client; one
-      // with a wrong key is ignored.
+      // with a wrong key is ignored (counted, and the query still runs after it).
       const { processID, secretKey } = c as unknown as { processID: number; secretKey: number };
-      let finished = false;
-      void done.then(() => {
-        finished = true;
-      });
       const wrong = await WireClient.open(port);
       wrong.socket.end(serialize.cancelRequest(processID, secretKey ^ 1));
-      await new Promise((r) => setTimeout(r, 300));
-      assert.equal(finished, false, "a cancel with a wrong key stopped the query");
+      while (router.stats.cancels.ignored === 0) await new Promise((r) => setImmediate(r));
+      assert.equal(router.stats.cancels.forwarded, 0);
+      assert.ok(await sleeping(), "a cancel with a wrong key stopped the query");
       const cancel = await WireClient.open(port);
       cancel.socket.end(serialize.cancelRequest(processID, secretKey));
       const e = await done;
       assert.equal(e?.code, "57014");
+      assert.deepEqual(router.stats.cancels, { forwarded: 1, ignored: 1 });
       assert.equal(await value(c, "SELECT 1"), "1");
     } finally {
       await c.end();
+      await node.end();
     }
   });
 

@@ -1,7 +1,7 @@
-import { connect, type Server } from "node:net";
+import type { Server } from "node:net";
 import { createSecureContext, type SecureContext } from "node:tls";
-import { serialize } from "../protocol/index.js";
 import { adminAnswer, adminParameters } from "./admin-console.js";
+import { sendCancel } from "./cancel-request.js";
 import { ClientSession } from "./client-session.js";
 import { routerErrors } from "./errors.js";
 import { listen } from "./listener.js";
@@ -203,11 +203,15 @@ export class Router {
   cancel(pid: number, key: number): void {
     const session = this.byPid.get(pid);
     const server = session?.server;
-    if (!session || session.key !== key || !server || server.pid === 0) return;
-    const socket = connect({ host: server.target.host, port: server.target.port });
-    socket.on("error", () => socket.destroy());
-    socket.on("connect", () => socket.end(serialize.cancelRequest(server.pid, server.key)));
-    socket.setTimeout(10_000, () => socket.destroy());
+    if (!session || session.key !== key || !server || server.pid === 0) {
+      this.stats.cancels.ignored++;
+      return;
+    }
+    this.stats.cancels.forwarded++;
+    const target = server.target;
+    sendCancel(target, server.pid, server.key, (why) =>
+      this.log(`cancel request for client ${pid} not sent to node ${target.node}: ${why}`),
+    );
   }
 
   /** The admin console's answer to one Query. */

@@ -64,6 +64,11 @@ export class RouterStats {
   readonly units = new Map<string, Record<Route, UnitCounters>>();
   /** Errors clients received, by "source class" (class: the SQLSTATE's first two characters). */
   readonly errors = new Map<string, number>();
+  /**
+   * CancelRequests: forwarded to the node running the client's query, or ignored (unknown key,
+   * or nothing running), as PostgreSQL ignores them, without an answer either way.
+   */
+  readonly cancels = { forwarded: 0, ignored: 0 };
   /** Bytes of client connections that have closed. */
   closedClientBytes = { received: 0, sent: 0 };
   /** Bytes of server connections that have closed. */
