@@ -161,7 +161,16 @@ router: { listen: 127.0.0.1:${router}, poolSize: 2 }
         values: [text],
       });
       const simple = waiter.query(`SELECT md5('${text}') AS h`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Every byte the waiter wrote reached the router, which holds it: its session is queued
+      // for the pool's one connection. (bytesWritten counts what the socket still buffers.)
+      const stream = (waiter as unknown as { connection: { stream: Socket } }).connection.stream;
+      const router = routers.at(-1)!;
+      const session = () => [...router.clients()].find((s) => s.port === stream.localPort);
+      for (;;) {
+        const s = session();
+        if (s?.waitingPool !== undefined && s.socket.bytesRead === stream.bytesWritten) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       await holder.query("COMMIT");
       const expected = createHash("md5").update(text).digest("hex");
       const r = await pending;
