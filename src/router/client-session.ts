@@ -1325,7 +1325,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       // skips to Sync. The server says so itself, in order with the rest of the pipeline: it is
       // asked to prepare again the server-side name it has (prepared first if it has not).
       this.ensurePrepared(server, existing);
-      server.send(existing.parse, PARSE);
+      server.sendDuplicateParse(existing, name);
       return;
     }
     const statement = this.router.statements.get(sql, paramTypes);

@@ -218,6 +218,13 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
         serialize.sync(),
       );
       assert.deepEqual(again, { codes: "EZ", rows: [], errors: ["42P05"] });
+      // The server's own error, naming the client's statement (not the router's name for it).
+      w.socket.write(Buffer.concat([serialize.parse("dup", "SELECT 3", []), serialize.sync()]));
+      const refused = await w.until(1);
+      assert.deepEqual(
+        refused.errors.map((e) => [e.code, e.message]),
+        [["42P05", 'prepared statement "dup" already exists']],
+      );
       // The name still runs its first text.
       const first = await unit(
         serialize.bind("", "dup", []),

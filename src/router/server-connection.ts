@@ -16,6 +16,7 @@ import {
 } from "../protocol/index.js";
 import { type NodeTls, nodeTlsFailures, tlsOptions } from "./node-tls.js";
 import { Outbox } from "./outbox.js";
+import { type PreparedStatement, serverStatementName } from "./statements.js";
 import type { RouterStats } from "./stats.js";
 import { closeComplete, parseComplete } from "./wire.js";
 
@@ -89,6 +90,11 @@ export const CLOSE_SYNTH = 9;
 export const SYNC = 10;
 /** A Query the router runs for itself (parameter sync, reset): everything swallowed. */
 const QUERY_SILENT = 11;
+/**
+ * Parse of a name the client prepared already (sendDuplicateParse): the server answers 42P05
+ * naming the server-side statement; the client gets it naming its own.
+ */
+const PARSE_DUPLICATE = 12;
 
 const KIND_MASK = 0xf;
 const ID_SHIFT = 4;
@@ -135,6 +141,8 @@ export class ServerConnection {
   private whenQuiet: ((ok: boolean) => void) | undefined;
   private readonly parser = new FrameParser();
   private readonly pending: number[] = [];
+  /** The client's names of the PARSE_DUPLICATE entries in `pending`, in order. */
+  private readonly duplicates: string[] = [];
   private head = 0;
   // An ErrorResponse was forwarded for the unit of work now at the front: until its
   // ReadyForQuery the server also skips whatever the unit still sends before its Sync.
@@ -283,6 +291,16 @@ export class ServerConnection {
   send(frame: Buffer, entry: number): void {
     this.out.push(frame);
     this.pending.push(entry);
+  }
+
+  /**
+   * Queues `statement`'s Parse, which the server has, for a client that prepares its name
+   * `clientName` again: the server refuses it (42P05) and skips to Sync, in order with the
+   * rest of the pipeline, and the error the client receives names `clientName`.
+   */
+  sendDuplicateParse(statement: PreparedStatement, clientName: string): void {
+    this.duplicates.push(clientName);
+    this.send(statement.parse, PARSE_DUPLICATE | (statement.id << ID_SHIFT));
   }
 
   /** Queues a frame that expects nothing back (Flush, CopyData, CopyDone, CopyFail). */
@@ -533,6 +551,21 @@ export class ServerConnection {
         }
         this.errorSent = true;
         this.stats?.recordError(fields.code, "server");
+        if (front === PARSE_DUPLICATE && fields.code === "42P05" && owner !== undefined) {
+          const server = serverStatementName(pending[this.head]! >> ID_SHIFT);
+          const client = this.duplicates[0]!;
+          const rename = (text: string | undefined) => text?.split(server).join(client);
+          owner.out.push(
+            serialize.errorResponse({
+              ...fields,
+              message: rename(fields.message)!,
+              detail: rename(fields.detail),
+              fields: fields.fields,
+            }),
+          );
+          this.skipToSync();
+          return;
+        }
         if (front !== QUERY && front !== SYNC && front !== 0) this.skipToSync();
         if (ending) {
           // Forwarded now; the close tells the owner which units get no answer.
@@ -549,6 +582,10 @@ export class ServerConnection {
           return;
         }
         if (front === PARSE) answered = this.pop();
+        else if (front === PARSE_DUPLICATE) {
+          this.duplicates.shift();
+          answered = this.pop();
+        }
         break;
       case BackendCode.BindComplete:
         if (front === BIND) answered = this.pop();
@@ -616,7 +653,7 @@ export class ServerConnection {
       if (kind === SYNC) return;
       if ((kind === PARSE || kind === PARSE_SILENT) && entry >> ID_SHIFT !== 0) {
         this.prepared.delete(entry >> ID_SHIFT);
-      }
+      } else if (kind === PARSE_DUPLICATE) this.duplicates.shift();
       this.pop();
     }
   }

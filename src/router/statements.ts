@@ -25,7 +25,7 @@ const DEFAULT_REGISTRY_SIZE = 10_000;
 export const DEFAULT_MAX_PREPARED_STATEMENTS = 200;
 
 /** The server-side name of statement `id`. */
-function serverStatementName(id: number): string {
+export function serverStatementName(id: number): string {
   return `dbmesh_${id}`;
 }
 
