@@ -174,14 +174,6 @@ describe("reference tables: copied to every shard node and kept up to date", () 
        CREATE TABLE public.loan_template (id bigint, location text, amount numeric(8,2) NOT NULL DEFAULT 0, PRIMARY KEY (id, location));`,
     );
     const base = readFileSync(m.file, "utf8");
-    // Its own name as a distributed table's template would convert it: refused, with the reason.
-    m.rewrite(
-      (t) =>
-        `${t}  loan_template:\n    coordinator: coord/library\n    key: location\n    table: public.loan_template\n    list: { paris: paris }\n`,
-    );
-    const convert = await m.run("plan");
-    assert.equal(convert.code, 1);
-    assert.match(convert.stdout, /converting an existing table is not yet supported/);
     m.rewrite(
       () =>
         `${base}  authors:\n    coordinator: coord/library\n    reference: true\n  loans:\n    coordinator: coord/library\n    key: location\n    table: public.loan_template\n    list: { paris: paris, lagos: lagos }\n`,
@@ -201,6 +193,50 @@ describe("reference tables: copied to every shard node and kept up to date", () 
     await assert.rejects(
       m.rows(paris, db, "INSERT INTO public.loans_paris (id, location) VALUES (1, 'paris')"),
       (e: { code?: string }) => e.code === "23505",
+    );
+    assert.equal((await m.run("plan")).code, 0);
+  });
+
+  test("an existing table named as its own table: source is converted: its rows move to the shards", async () => {
+    await m.rows(
+      coord,
+      db,
+      `CREATE TABLE public.visits (id bigint PRIMARY KEY, city text NOT NULL, n int);
+       INSERT INTO public.visits SELECT g, (ARRAY['paris', 'lagos', 'tokyo'])[1 + g % 3], g FROM generate_series(1, 30) g;
+       ALTER TABLE public.visits OWNER TO lib;`,
+    );
+    const base = readFileSync(m.file, "utf8");
+    m.rewrite(
+      () =>
+        `${base}  visits:\n    coordinator: coord/library\n    key: city\n    table: public.visits\n    list: { paris: paris, lagos: lagos }\n    id: { column: id }\n`,
+    );
+    // A row whose key has no shard fails the conversion whole: the table is as it was.
+    const refused = await m.run("apply");
+    assert.equal(refused.code, 1);
+    assert.match(refused.stdout, /convert public\.visits into visits/);
+    assert.match(refused.stdout, /no partition of relation "visits_dbmesh_new" found for row/);
+    assert.deepEqual(
+      await m.rows(
+        coord,
+        db,
+        "SELECT relkind::text, (SELECT count(*) FROM public.visits) FROM pg_class WHERE oid = 'public.visits'::regclass",
+      ),
+      [["r", "30"]],
+    );
+
+    await m.rows(coord, db, "DELETE FROM public.visits WHERE city = 'tokyo'");
+    const apply = await m.run("apply");
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    assert.deepEqual(await viaCoordinator("SELECT count(*), sum(n) FROM visits"), [["20", "310"]]);
+    assert.deepEqual(await m.rows(paris, db, "SELECT count(*) FROM public.visits_paris"), [["10"]]);
+    assert.deepEqual(await m.rows(lagos, db, "SELECT count(*) FROM public.visits_lagos"), [["10"]]);
+    // The original is kept; new ids continue after the largest.
+    assert.deepEqual(await m.rows(coord, db, "SELECT count(*) FROM public.visits_before_dbmesh"), [
+      ["20"],
+    ]);
+    assert.deepEqual(
+      await viaCoordinator("INSERT INTO visits (city, n) VALUES ('paris', 0) RETURNING id"),
+      [["31"]],
     );
     assert.equal((await m.run("plan")).code, 0);
   });

@@ -13,12 +13,13 @@ import { ownerOf } from "./database-owner.js";
 import type { ObservedSharding } from "./observe-sharding.js";
 import { isShardingCoordinator } from "./plan-sharding.js";
 import { columnChange, columnChangeHint } from "./plan-shards.js";
-import { shapes, shardHandle } from "./shaped.js";
+import { converts, shapes, shardHandle } from "./shaped.js";
 import { serverTarget, shardServerOptions, shardServers } from "./shard-servers.js";
 import {
   addColumns,
   alterOwner,
   commentOn,
+  convertTable,
   createFollowRoute,
   createForeignPartition,
   createLocalPartition,
@@ -26,9 +27,11 @@ import {
   createSequence,
   type FollowRoute,
   guardDefaultShard,
+  keptName,
   partitionMethod,
   routeTriggerName,
   setDatabaseOption,
+  stagingName,
 } from "./sharding-sql.js";
 
 type Result = { steps: Step[]; problems: Problem[] };
@@ -126,12 +129,17 @@ export function planCoordinator(
       });
       continue;
     }
-    const parent = have.relations.get(`${schema}.${table}`);
+    // table: naming the table itself converts it: its partitioned replacement is built beside
+    // it under another name (phase 2), then filled and swapped in (phase 3).
+    const existing = have.relations.get(`${schema}.${table}`);
+    const converting = converts(s) && existing?.kind === "r" && !isManaged(existing.comment);
+    const parentName = converting ? stagingName(table) : table;
+    const parent = have.relations.get(`${schema}.${parentName}`);
     if (parent && (parent.kind !== "p" || !isManaged(parent.comment))) {
       problems.push({
         node,
-        message: `sharded.${s.name}: ${schema}.${table} exists in ${node}/${db} and is not a partitioned table made by dbmesh`,
-        hint: "rename or drop it (converting an existing table is not yet supported)",
+        message: `sharded.${s.name}: ${schema}.${parentName} exists in ${node}/${db} and is not a partitioned table made by dbmesh`,
+        hint: `rename or drop it, or declare table: ${schema}.${table} to convert it (its rows move to the shards)`,
       });
       continue;
     }
@@ -144,7 +152,7 @@ export function planCoordinator(
       if (change.length)
         step(
           `add column ${change.map((c) => c.name).join(", ")} to ${s.name} (its partitions follow)`,
-          [addColumns(schema, table, change)],
+          [addColumns(schema, parentName, change)],
         );
     }
     if (!parent) {
@@ -160,17 +168,17 @@ export function planCoordinator(
       sql.push(
         createParent(
           schema,
-          table,
+          parentName,
           x.columns,
           x.key,
           partitionMethod(x.placement),
           x.idColumn && seq ? { column: x.idColumn, sequence: seq } : undefined,
         ),
-        commentOn("TABLE", schema, table),
-        alterOwner("TABLE", schema, table, owner),
+        commentOn("TABLE", schema, parentName),
+        alterOwner("TABLE", schema, parentName, owner),
       );
       step(
-        `create ${x.route ? `${schema}.${table} for ` : ""}${s.name}: partitioned by ${partitionMethod(x.placement).toLowerCase()} (${x.key})${seq ? `, ids from ${seq}` : ""}`,
+        `create ${x.route || converting ? `${schema}.${parentName} for ` : ""}${s.name}: partitioned by ${partitionMethod(x.placement).toLowerCase()} (${x.key})${seq ? `, ids from ${seq}` : ""}`,
         sql,
       );
     }
@@ -187,7 +195,7 @@ export function planCoordinator(
       }
       if (sh.local) {
         step(`create local partition ${schema}.${sh.name} of ${s.name}`, [
-          createLocalPartition(schema, sh.name, table, sh.bounds, x.constraints),
+          createLocalPartition(schema, sh.name, parentName, sh.bounds, x.constraints),
           commentOn("TABLE", schema, sh.name),
           alterOwner("TABLE", schema, sh.name, owner),
         ]);
@@ -206,13 +214,28 @@ export function planCoordinator(
           `create foreign partition ${schema}.${sh.name} of ${s.name} → ${sh.node}/${sh.database}${guard.length ? ` (once ${fallback?.name} holds none of its rows)` : ""}`,
           [
             ...guard,
-            createForeignPartition(schema, sh.name, table, sh.bounds, server),
+            createForeignPartition(schema, sh.name, parentName, sh.bounds, server),
             commentOn("FOREIGN TABLE", schema, sh.name),
             alterOwner("FOREIGN TABLE", schema, sh.name, owner),
           ],
         );
       }
     }
+    if (converting)
+      steps.push({
+        node,
+        database: db,
+        phase: 3,
+        summary: `convert ${schema}.${table} into ${s.name}: its rows move to the shards; the table is kept as ${keptName(table)}`,
+        sql: convertTable(
+          schema,
+          table,
+          x.columns.map((c) => c.name),
+          owner,
+          x.idColumn && x.sequence ? { column: x.idColumn, sequence: x.sequence } : undefined,
+        ),
+        transaction: true,
+      });
     if (x.route) planRoute(x.route, x.columns, have, observed, owner, step, problems, node, s.name);
   }
   return { steps, problems };

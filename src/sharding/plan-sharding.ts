@@ -13,7 +13,7 @@ export function unsupportedSharding(t: Topology): Problem[] {
       const where = `${s.coordinator.node}/${s.coordinator.database}`;
       const [message, hint] = converts(s)
         ? [
-            `${s.table.schema}.${s.table.table} would become a distributed table of its own rows; converting an existing table is not yet supported`,
+            `${s.table.schema}.${s.table.table} would become a following table of its own rows; converting an existing table into a following one is not yet supported`,
             "declare the table under another name with table: naming this one as its template (then copy the rows in), or declare columns:",
           ]
         : s.source.kind === "table"

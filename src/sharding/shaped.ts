@@ -55,8 +55,8 @@ export function shape(t: Topology, s: MeshShardedTable): Shaped | undefined {
   const p = buildable(s) ? undefined : followParent(t, s);
   if (s.kind === "reference" || s.source.kind !== "columns" || (!buildable(s) && !p))
     return undefined;
-  // Its own name as table: would convert an existing table: not built (unsupportedSharding).
-  if (converts(s)) return undefined;
+  // A following table cannot be converted from an existing one (unsupportedSharding says so).
+  if (converts(s) && s.kind === "follows") return undefined;
   // A following table's shard i is on the node of its parent's shard i: same server.
   const root = p ?? s;
   const common = {

@@ -223,6 +223,47 @@ export function setDatabaseOption(database: string, setting: string, value: stri
   return `ALTER DATABASE ${ident(database)} SET ${ident(setting)} = ${literal(value)}`;
 }
 
+/** Where a converted table's partitioned replacement is built before the swap. */
+export function stagingName(table: string): string {
+  return `${table}_dbmesh_new`.slice(0, 63);
+}
+
+/** What a converted table is renamed to once its rows are on the shards: kept, not dropped. */
+export function keptName(table: string): string {
+  return `${table}_before_dbmesh`.slice(0, 63);
+}
+
+/**
+ * Converting an existing table: its rows go into the partitioned table built beside it (so to
+ * their shards, through the foreign partitions, as the owner whose user mappings those are),
+ * the id sequence continues after the largest id, and the two swap names. One transaction:
+ * writes to the table wait for it (EXCLUSIVE lets reads go on); a row whose key has no shard
+ * fails it whole, and the table is as it was.
+ */
+export function convertTable(
+  schema: string,
+  table: string,
+  columns: readonly string[],
+  owner: string,
+  id: { column: string; sequence: string } | undefined,
+): string[] {
+  const t = qualified(schema, table);
+  const cols = columns.map(ident).join(", ");
+  return [
+    `LOCK TABLE ${t} IN EXCLUSIVE MODE`,
+    `SET LOCAL ROLE ${ident(owner)}`,
+    `INSERT INTO ${qualified(schema, stagingName(table))} (${cols}) SELECT ${cols} FROM ONLY ${t}`,
+    "RESET ROLE",
+    ...(id
+      ? [
+          `SELECT setval(${literal(qualified(schema, id.sequence))}, coalesce((SELECT max(${ident(id.column)}) FROM ONLY ${t}), 0) + 1, false)`,
+        ]
+      : []),
+    `ALTER TABLE ${t} RENAME TO ${ident(keptName(table))}`,
+    `ALTER TABLE ${qualified(schema, stagingName(table))} RENAME TO ${ident(table)}`,
+  ];
+}
+
 /** The partitioned table behind a following table's view. */
 export function routedName(table: string): string {
   return `${table}_routed`;
