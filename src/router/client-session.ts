@@ -907,6 +907,20 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       return;
     }
     const c = this.classifyMessage(code, body);
+    if (
+      (code === FrontendCode.Describe || code === FrontendCode.Close) &&
+      body[0] === BYTE_S &&
+      body[1] !== 0 &&
+      this.atGroupStart &&
+      this.answeredHere(body) &&
+      !this.busy()
+    ) {
+      // Describe or Close of a statement the router answered Parse for (SET/SHOW dbmesh.route)
+      // starts a unit the router answers: no server connection is borrowed for it.
+      this.localUnit = true;
+      this.localFrame(code, body, c);
+      return;
+    }
     if (c !== undefined && c.effects.length !== 0) {
       if (code === FrontendCode.Query) {
         if (this.answerRoute(c)) return;
@@ -1150,6 +1164,11 @@ export class ClientSession implements ServerOwner, PoolWaiter {
         return;
     }
     this.localError(routerErrors.routeNotAlone());
+  }
+
+  /** Whether the statement a Describe or Close ('S', name) names was prepared by the router. */
+  private answeredHere(body: Buffer): boolean {
+    return this.preparedOn.get(body.toString("utf8", 1, body.length - 1)) === null;
   }
 
   /** An error inside a unit the router answers: the rest of it is dropped up to Sync. */

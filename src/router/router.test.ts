@@ -454,6 +454,7 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
       {},
       { routing: await classifierRouting(base, { log: () => {} }) },
     );
+    const router = routers.at(-1)!;
     const c = client(port);
     await c.connect();
     const extended = (text: string) => ({ text, queryMode: "extended" }) as pg.QueryConfig;
@@ -516,6 +517,15 @@ router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
       const mixed = await w.until(2);
       assert.equal(mixed.codes.join(""), "12CEZTDCZ");
       assert.equal(mixed.errors[0]?.code, "0A000");
+      // A unit that only describes or closes a statement the router answers for borrows no
+      // server connection.
+      const lends = () => [...router.pools()].reduce((n, p) => n + p.stats.lends, 0);
+      const before = lends();
+      w.socket.write(Buffer.concat([serialize.describe("S", "s"), serialize.sync()]));
+      assert.equal((await w.until(1)).codes.join(""), "tTZ");
+      w.socket.write(Buffer.concat([serialize.close("S", "s"), serialize.sync()]));
+      assert.equal((await w.until(1)).codes.join(""), "3Z");
+      assert.equal(lends(), before);
     } finally {
       w.socket.destroy();
     }
