@@ -23,8 +23,9 @@
 // TPS is pgbench's "without initial connection time". p99 (and p50) latency come from pgbench's
 // per-transaction logs (-l --log-prefix), every transaction of the run; CPU seconds of the
 // dbmesh and PgBouncer processes over each run come from /proc/PID/stat and are reported per
-// transaction, which other load on the machine disturbs less than TPS (pgpool-II is a process
-// per client, so it is not counted).
+// transaction, which other load on the machine disturbs less than TPS, with the part spent in
+// user mode (the rest is the kernel's loopback TCP path, about the same for both poolers)
+// (pgpool-II is a process per client, so it is not counted).
 //
 // Part 2: a primary and two asynchronous standbys built by `dbmesh up` (its own base backup),
 // capacities 2:1 on the standbys (readFromPrimary false, so the primary's declared share of
@@ -224,16 +225,17 @@ function startDaemon(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** CPU seconds (user + system, all threads) of a process: /proc/PID/stat fields 14 and 15. */
-async function processCpu(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return Number.NaN;
+/** CPU seconds (all threads) of a process in user and system mode: /proc/PID/stat fields 14 and 15. */
+async function processCpu(pid: number | undefined): Promise<{ user: number; system: number }> {
+  const unknown = { user: Number.NaN, system: Number.NaN };
+  if (pid === undefined) return unknown;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // f[0] is field 3 (state): utime is field 14, stime 15, in USER_HZ (100) ticks.
-    return (Number(f[11]) + Number(f[12])) / 100;
+    return { user: Number(f[11]) / 100, system: Number(f[12]) / 100 };
   } catch {
-    return Number.NaN;
+    return unknown;
   }
 }
 
@@ -472,6 +474,12 @@ interface Sample {
   p99Ms: number;
   /** CPU seconds of the pooler process during the run (dbmesh and PgBouncer only). */
   poolerCpuS: number | null;
+  /**
+   * The part of it in user mode. The rest is the kernel's, mostly the loopback TCP path of each
+   * read and write, which any pooler pays per message; the user part is the pooler's own code
+   * (for dbmesh: Node's per-read and per-write machinery, then the router).
+   */
+  poolerUserS: number | null;
 }
 
 type Outcome = Sample | { error: string };
@@ -481,6 +489,8 @@ const isSample = (o: Outcome | undefined): o is Sample => o !== undefined && !("
 /** Pooler CPU per transaction: less sensitive than TPS to what else the machine runs. */
 const cpuUsPerTx = (o: Sample) =>
   o.poolerCpuS === null ? null : (o.poolerCpuS * 1e6) / o.transactions;
+const userUsPerTx = (o: Sample) =>
+  o.poolerUserS === null ? null : (o.poolerUserS * 1e6) / o.transactions;
 
 /** Latency percentiles from pgbench's per-transaction log lines (column 3, microseconds). */
 async function percentiles(logDir: string): Promise<{ p50: number; p99: number; n: number }> {
@@ -584,7 +594,8 @@ async function pgbench(
       latencyAvgMs: num(/latency average = ([\d.]+) ms/),
       p50Ms: p.p50,
       p99Ms: p.p99,
-      poolerCpuS: pooler ? cpu1 - cpu0 : null,
+      poolerCpuS: pooler ? cpu1.user + cpu1.system - cpu0.user - cpu0.system : null,
+      poolerUserS: pooler ? cpu1.user - cpu0.user : null,
     };
   } finally {
     await rm(logDir, { recursive: true, force: true });
@@ -742,7 +753,7 @@ router: { listen: 127.0.0.1:${p[1]}, mode: transaction, poolSize: ${POOL_SIZE} }
       const r = row.get(t.name)!;
       out(
         isSample(r)
-          ? `  ${t.name.padEnd(9)} ${fmt(r.tps, 0).padStart(7)} tps   avg ${fmt(r.latencyAvgMs, 2)} ms   p99 ${fmt(r.p99Ms, 2)} ms${r.failed ? `   ${r.failed} failed` : ""}${r.poolerCpuS !== null ? `   pooler CPU ${fmt(r.poolerCpuS, 1)} s (${fmt(cpuUsPerTx(r), 1)} µs/tx)` : ""}`
+          ? `  ${t.name.padEnd(9)} ${fmt(r.tps, 0).padStart(7)} tps   avg ${fmt(r.latencyAvgMs, 2)} ms   p99 ${fmt(r.p99Ms, 2)} ms${r.failed ? `   ${r.failed} failed` : ""}${r.poolerCpuS !== null ? `   pooler CPU ${fmt(r.poolerCpuS, 1)} s (${fmt(cpuUsPerTx(r), 1)} µs/tx, ${fmt(userUsPerTx(r), 1)} in user mode)` : ""}`
           : `  ${t.name.padEnd(9)} failed: ${r.error}`,
       );
     }
@@ -911,6 +922,7 @@ function sampleJson(o: Outcome | undefined) {
     p99Ms: round(o.p99Ms, 3),
     poolerCpuS: o.poolerCpuS === null ? null : round(o.poolerCpuS, 2),
     poolerCpuUsPerTx: o.poolerCpuS === null ? null : round(cpuUsPerTx(o)!, 1),
+    poolerUserUsPerTx: o.poolerUserS === null ? null : round(userUsPerTx(o)!, 1),
   };
 }
 
@@ -958,7 +970,17 @@ async function main(): Promise<number> {
   // ---- report
   out(`\n== Results (TPS without connection time; p50/p99 from every transaction's latency)`);
   const rows: string[][] = [
-    ["workload", "target", "TPS", "avg ms", "p50 ms", "p99 ms", "failed tx", "pooler CPU µs/tx"],
+    [
+      "workload",
+      "target",
+      "TPS",
+      "avg ms",
+      "p50 ms",
+      "p99 ms",
+      "failed tx",
+      "pooler CPU µs/tx",
+      "of which user",
+    ],
   ];
   for (const w of WORKLOADS) {
     const row = p1.results.get(w.label);
@@ -974,9 +996,10 @@ async function main(): Promise<number> {
           fmt(o.p99Ms, 2),
           String(o.failed),
           o.poolerCpuS === null ? "" : fmt(cpuUsPerTx(o), 1),
+          o.poolerUserS === null ? "" : fmt(userUsPerTx(o), 1),
         ]);
       } else {
-        rows.push([w.label, name, "failed", "", "", "", "", ""]);
+        rows.push([w.label, name, "failed", "", "", "", "", "", ""]);
       }
     }
   }

@@ -53,6 +53,10 @@ export class ClassifierRouting implements Routing {
     return this.classifier.classify(sql);
   }
 
+  classifyUtf8(src: Buffer, start: number, end: number): Classification | undefined {
+    return this.classifier.classifyUtf8(src, start, end);
+  }
+
   primary(database: RoutedDatabase): RoutedNode | RouterError {
     const name = this.health.primaryOf(database.group) ?? database.primary.name;
     const s = this.health.state(name);

@@ -171,6 +171,8 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   private reportedNames: Set<string> | undefined;
   /** Settings the client's session has, to be carried to each server connection it uses. */
   private readonly settings = new Map<string, string>();
+  /** settingsIdOf(settings); 0 when `settings` changed since. */
+  private settingsId = 0;
   private readonly startupSettings = new Map<string, string>();
   private readonly parser: FrameParser;
   private readonly transactionMode: boolean;
@@ -498,6 +500,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     for (const [name, value] of this.startupSettings) {
       if (!serverParams.has(name)) this.settings.set(name, value);
     }
+    this.settingsId = 0;
     this.out.push(serialize.backendKeyData(this.pid, this.key));
     this.out.push(readyIdle);
     this.state = "ready";
@@ -673,10 +676,17 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   /** Makes the server's settings the client's: one silent query when any differ. */
   private carrySettings(server: ServerConnection): void {
     let sql = "";
-    for (const [name, value] of this.settings) {
-      if (server.params.get(name) === value) continue;
-      sql += `${sql === "" ? "SELECT " : ", "}pg_catalog.set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, false)`;
-      server.params.set(name, value);
+    let id = this.settingsId;
+    if (id === 0) id = this.settingsId = settingsIdOf(this.settings);
+    // Made to hold these very settings before and unchanged since: nothing to compare (a
+    // transaction-mode client usually gets a connection last used by one with the same ones).
+    if (server.settingsId !== id) {
+      for (const [name, value] of this.settings) {
+        if (server.params.get(name) === value) continue;
+        sql += `${sql === "" ? "SELECT " : ", "}pg_catalog.set_config(${sqlLiteral(name)}, ${sqlLiteral(value)}, false)`;
+        server.params.set(name, value);
+      }
+      server.settingsId = id;
     }
     const had = quietOnServer.get(server);
     if (had !== undefined || this.quietSettings.size > 0) {
@@ -699,7 +709,9 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   }
 
   parameterChanged(name: string, value: string): void {
-    if (!NOT_CARRIED.has(name)) this.settings.set(name, value);
+    if (NOT_CARRIED.has(name) || this.settings.get(name) === value) return;
+    this.settings.set(name, value);
+    this.settingsId = 0;
   }
 
   /** Returns the attached connection: reset and pooled when it is clean, else closed. */
@@ -998,8 +1010,14 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     const routing = this.router.routing;
     if (routing === undefined || !this.transactionMode) return undefined;
     switch (code) {
-      case FrontendCode.Query:
-        return routing.classify(readQuery(body));
+      case FrontendCode.Query: {
+        // The text and its terminating NUL; anything else is readQuery's to refuse.
+        const end = body.length - 1;
+        return (
+          (end >= 0 && body[end] === 0 ? routing.classifyUtf8?.(body, 0, end) : undefined) ??
+          routing.classify(readQuery(body))
+        );
+      }
       case FrontendCode.Parse: {
         const nameEnd = body.indexOf(0);
         const sqlEnd = body.indexOf(0, nameEnd + 1);
@@ -1469,6 +1487,27 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     }
     // Other extended-protocol messages are ignored until their Sync, as after an error.
   }
+}
+
+/** Ids of the distinct settings clients have, by their names and values in order. */
+const settingsIds = new Map<string, number>();
+let lastSettingsId = 0;
+
+/**
+ * An id for the names and values of `settings`, the same for every session that has the same
+ * ones in the same order. Ids are never reused: when the table is cleared (bounded, as clients
+ * may set values at will), sessions get new ids and servers compare their settings once more.
+ */
+function settingsIdOf(settings: ReadonlyMap<string, string>): number {
+  let key = "";
+  for (const [name, value] of settings) key += `${name}\0${value}\0`;
+  let id = settingsIds.get(key);
+  if (id === undefined) {
+    if (settingsIds.size >= 10_000) settingsIds.clear();
+    id = ++lastSettingsId;
+    settingsIds.set(key, id);
+  }
+  return id;
 }
 
 /** The settings in a startup `options` value: -c name=value and --name=value. */

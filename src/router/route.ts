@@ -36,6 +36,11 @@ export interface RoutingHost {
 export interface Routing {
   /** The classification of a statement text (cached by text). */
   classify(sql: string): Classification;
+  /**
+   * classify() of the UTF-8 text src[start, end) without decoding it when the cache has it;
+   * undefined when it cannot say so (then classify() the decoded text).
+   */
+  classifyUtf8?(src: Buffer, start: number, end: number): Classification | undefined;
   /** The node writes of `database` go to now, or why there is none (down, fenced, unknown). */
   primary(database: RoutedDatabase): RoutedNode | RouterError;
   /**

@@ -123,6 +123,11 @@ export class ServerConnection {
   out: Outbox;
   /** Reported parameters (ParameterStatus), and those the router set that are not reported. */
   readonly params = new Map<string, string>();
+  /**
+   * The settings id (ClientSession) of the session whose settings `params` was last made to
+   * hold; 0 once `params` changed otherwise (ParameterStatus, DISCARD ALL).
+   */
+  settingsId = 0;
   /** Names the server reports (GUC_REPORT); the others in `params` were set by the router. */
   private readonly reported = new Set<string>();
   /** Router-wide ids of the statements prepared on this connection. */
@@ -345,6 +350,7 @@ export class ServerConnection {
   /** After DISCARD ALL: settings the router set and the server does not report are unknown again. */
   forgetUnreported(): void {
     for (const name of this.params.keys()) if (!this.reported.has(name)) this.params.delete(name);
+    this.settingsId = 0;
   }
 
   /** Closes the connection (Terminate, then FIN). */
@@ -524,6 +530,7 @@ export class ServerConnection {
       case BackendCode.ParameterStatus: {
         const { name, value } = readParameterStatus(buffer.subarray(bodyStart, end));
         this.params.set(name, value);
+        this.settingsId = 0;
         // A change the client asked for, or the canonical form of one the router set for it.
         this.owner?.parameterChanged(name, value);
         if (front === QUERY_SILENT) return;
