@@ -114,7 +114,7 @@ const commands: Record<string, (view: AdminView) => Table> = {
       String(c.id),
       c.user,
       c.databaseKey,
-      c.waitingPool
+      c.waitingPool || c.waitingForReplay
         ? "waiting"
         : c.server
           ? "active"

@@ -1071,6 +1071,11 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     return true;
   }
 
+  /** Waiting for standbys' replay positions before a unit of work is routed (SHOW CLIENTS). */
+  get waitingForReplay(): boolean {
+    return this.waitingReplay;
+  }
+
   /** Queued in a pool, or waiting for standbys' replay positions. */
   private waiting(): boolean {
     return this.waitingPool !== undefined || this.waitingReplay;
