@@ -245,6 +245,69 @@ describe("router: classifier routing, health checks and failover on examples/ha"
     process.stderr.write(`reads right after writes under load: ${JSON.stringify(loadServed)}\n`);
   });
 
+  test("readFromPrimary: a read after a write served by the primary has the standbys asked how far they replayed, and the next reads go to them too", async () => {
+    const config = {
+      ...routerConfig(effective()),
+      readFromPrimary: true,
+      healthIntervalMs: 3_600_000,
+      listen: { host: "127.0.0.1", port: await freePort() },
+    };
+    const log = (line: string) => logs.push(line);
+    const routing = await classifierRouting(config, { log, replayWaitMs: 600_000 });
+    const withPrimary = new Router(config, { routing, log });
+    await withPrimary.start();
+    const c = client("shop", config.listen.port) as pg.Client & {
+      connection: { stream: { localPort: number } };
+    };
+    await c.connect();
+    try {
+      await c.query("INSERT INTO sales.orders (customer, amount) VALUES ('from-primary', 1)");
+      const session = () =>
+        [...withPrimary.clients()].find((s) => s.port === c.connection.stream.localPort)!;
+      while (session().server !== undefined) await new Promise((r) => setImmediate(r));
+      const minLsn = session().minLsn;
+      for (const p of [m.ports[1]!, m.ports[2]!]) {
+        const d = new pg.Client({
+          host: "127.0.0.1",
+          port: p,
+          user: "shop",
+          database: "shop",
+          password: env.SHOP_PASSWORD,
+        });
+        await d.connect();
+        try {
+          for (;;) {
+            const r = await d.query<{ lsn: string }>(
+              "SELECT pg_last_wal_replay_lsn()::text AS lsn",
+            );
+            if (lsnNumber(r.rows[0]!.lsn) >= minLsn) break;
+          }
+        } finally {
+          await d.end();
+        }
+      }
+      // The standbys replayed the write, but the router's positions (from its one health check)
+      // predate it: only the primary may serve this read.
+      assert.equal(await node(c, "SELECT inet_server_port()"), "primary");
+      // Without another health check, the standbys' positions arrive by themselves.
+      const replayed = () =>
+        routing
+          .nodes()
+          .filter((n) => n.role === "standby")
+          .every((n) => n.replayLsn !== null && lsnNumber(n.replayLsn) >= minLsn);
+      while (!replayed()) await new Promise((r) => setImmediate(r));
+      const next: string[] = [];
+      for (let i = 0; i < 3; i++) next.push(await node(c, "SELECT inet_server_port()"));
+      assert.ok(
+        next.some((n) => n !== "primary"),
+        `reads after the standbys replayed: ${next.join(", ")}`,
+      );
+    } finally {
+      await c.end();
+      await withPrimary.stop();
+    }
+  });
+
   test("SET dbmesh.route and comment hints route per session and statement, answered by the router", async () => {
     const c = client();
     await c.connect();

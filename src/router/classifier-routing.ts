@@ -74,11 +74,28 @@ export class ClassifierRouting implements Routing {
       weights = new Map();
       this.weights.set(database.key, weights);
     }
-    return weightedPick(database.members, weights, (n) => {
+    let stale = false;
+    const picked = weightedPick(database.members, weights, (n) => {
       if (n.name === primary) return fromPrimary;
       const s = this.health.state(n.name);
-      return readable(s) && (minLsn <= 0 || s.lsn >= minLsn);
+      if (!readable(s)) return false;
+      if (minLsn <= 0 || s.lsn >= minLsn) return true;
+      stale = true;
+      return false;
     });
+    // Picked among fewer nodes than it might have been (the primary under readFromPrimary, or
+    // the standbys that replayed the session's last write): the others are asked how far they
+    // replayed, without waiting, so that the next reads may go to them. When none was picked
+    // the session waits for that answer instead (waitForReplay).
+    if (stale && picked !== undefined) {
+      for (const n of database.members) {
+        const s = this.health.state(n.name);
+        if (n.name !== primary && readable(s) && s.lsn < minLsn) {
+          this.health.refreshReplay(n, database);
+        }
+      }
+    }
+    return picked;
   }
 
   waitForReplay(database: RoutedDatabase, minLsn: number, done: () => void): boolean {

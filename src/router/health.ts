@@ -202,16 +202,21 @@ export class HealthChecker {
 
   /**
    * Read-your-writes between health checks: asks standby `node` for its replay position now
-   * (coalesced, see ReplayRefresh); `w` is settled when it answers. False when the node's last
+   * (coalesced, see ReplayRefresh); `w`, if any, is settled when it answers. False when the node's last
    * query is still unanswered beyond the wait: then the reader does not wait for it.
    */
-  refreshReplay(node: RoutedNode, database: RoutedDatabase, w: ReplayWaiter): boolean {
+  refreshReplay(node: RoutedNode, database: RoutedDatabase, w?: ReplayWaiter): boolean {
     let r = this.replays.get(node.name);
     if (r === undefined) {
       r = { waiting: undefined, next: [], stalled: false };
       this.replays.set(node.name, r);
     }
     if (r.stalled || this.stopped) return false;
+    if (w === undefined) {
+      // Nobody waits: a query already in flight will do.
+      if (r.waiting === undefined) this.replayRound(node, database, r, []);
+      return true;
+    }
     w.pending++;
     if (r.waiting !== undefined) r.next.push(w);
     else this.replayRound(node, database, r, [w]);
