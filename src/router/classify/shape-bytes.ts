@@ -2,25 +2,11 @@
 // the same scan, the same give-ups, the same markers, so that for ASCII text the bytes it writes
 // are exactly shapeOf's string. The router's per-message path uses it to find a cached
 // classification without decoding the Query message or building strings.
+import { isDigit, isIdentChar } from "./shape.js";
 
 const MARK = 0x01;
 const MARK_STRING = 0x73; // s
 const MARK_NUMBER = 0x6e; // n
-
-function isIdentChar(c: number): boolean {
-  return (
-    (c >= 0x30 && c <= 0x39) || // 0-9
-    (c >= 0x41 && c <= 0x5a) || // A-Z
-    (c >= 0x61 && c <= 0x7a) || // a-z
-    c === 0x5f || // _
-    c === 0x24 || // $
-    c >= 0x80
-  );
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
 
 /** src[k], or -1 past the end (as charCodeAt reads NaN there: no character matches). */
 function at(src: Buffer, k: number, n: number): number {

@@ -8,7 +8,7 @@
 
 const MARK = "\u0001";
 
-function isIdentChar(c: number): boolean {
+export function isIdentChar(c: number): boolean {
   return (
     (c >= 0x30 && c <= 0x39) || // 0-9
     (c >= 0x41 && c <= 0x5a) || // A-Z
@@ -19,7 +19,7 @@ function isIdentChar(c: number): boolean {
   );
 }
 
-function isDigit(c: number): boolean {
+export function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
