@@ -26,7 +26,7 @@ export interface ClassifierRoutingOptions {
   readonly log: (line: string) => void;
   /** Milliseconds between reloads of function volatility from pg_proc; default 60 s. */
   readonly oracleRefreshMs?: number;
-  /** HealthOptions.replayWaitMs. */
+  /** HealthOptions.replayWaitMs; default the config's (router.replayWait). */
   readonly replayWaitMs?: number;
 }
 
@@ -45,7 +45,7 @@ export class ClassifierRouting implements Routing {
     this.config = config;
     this.health = new HealthChecker(config, {
       log: options.log,
-      replayWaitMs: options.replayWaitMs,
+      replayWaitMs: options.replayWaitMs ?? config.replayWaitMs,
     });
   }
 

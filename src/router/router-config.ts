@@ -55,6 +55,8 @@ export interface RouterConfig {
   readonly readFromPrimary: boolean;
   /** Milliseconds between health checks of each node (router.healthInterval). */
   readonly healthIntervalMs: number;
+  /** Milliseconds a read-your-writes read waits for standbys' replay positions (router.replayWait). */
+  readonly replayWaitMs: number;
   /** PEM certificate and key for TLS towards clients, read once. */
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   /** TLS towards the nodes (router.nodeTls), its CA file read once. */
@@ -135,6 +137,7 @@ export function routerConfig(t: Topology, previous?: RouterConfig): RouterConfig
     maxMessage: r.maxMessage,
     readFromPrimary: r.readFromPrimary,
     healthIntervalMs: Math.round(r.healthInterval * 1000),
+    replayWaitMs: Math.round(r.replayWait * 1000),
     tls: r.tls
       ? Object.freeze({ cert: readFileSync(r.tls.cert), key: readFileSync(r.tls.key) })
       : undefined,

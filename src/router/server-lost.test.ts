@@ -382,6 +382,7 @@ describe("router: a server connection lost at any point of a unit of work", () =
       maxMessage: 1024 * 1024,
       readFromPrimary: false,
       healthIntervalMs: 1000,
+      replayWaitMs: 100,
       tls: undefined,
       nodeTls: NO_NODE_TLS,
       nodes: new Map([

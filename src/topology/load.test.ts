@@ -726,6 +726,7 @@ router: { listen: "127.0.0.1:70000", metrics: localhost }
         queueTimeout: 5,
         readFromPrimary: false,
         healthInterval: 1,
+        replayWait: 0.1,
         maxMessage: 64 * 1024 * 1024,
         serverIdleTimeout: 300,
         maxPreparedStatements: 200,

@@ -199,6 +199,7 @@ function buildRouter(r: RouterFile, dir: string): MeshRouter {
     queueTimeout: r.queueTimeout,
     readFromPrimary: r.readFromPrimary,
     healthInterval: r.healthInterval,
+    replayWait: r.replayWait,
     maxMessage: r.maxMessage,
     serverIdleTimeout: r.serverIdleTimeout,
     maxPreparedStatements: r.maxPreparedStatements,

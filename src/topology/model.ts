@@ -56,6 +56,8 @@ export interface MeshRouter {
   readonly readFromPrimary: boolean;
   /** Seconds. */
   readonly healthInterval: number;
+  /** Seconds a read-your-writes read waits for standbys' replay positions. */
+  readonly replayWait: number;
   readonly maxMessage: number;
   /** Seconds. */
   readonly serverIdleTimeout: number;

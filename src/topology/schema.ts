@@ -235,6 +235,13 @@ export const routerSchema = z
       .positive()
       .default(1)
       .describe("Seconds between health checks of each node"),
+    replayWait: z
+      .number()
+      .min(0)
+      .default(0.1)
+      .describe(
+        "Seconds a read after a session's write may wait while standbys are asked whether they have replayed it (read-your-writes); past it the read goes to the primary",
+      ),
     maxMessage: z
       .number()
       .int()
