@@ -48,6 +48,21 @@ describe("shop example: PostgreSQL customers and MariaDB orders, linked both way
     assert.match(doctor.stdout, /ok +link +links\[0\].*clerk read 1 row through connect_odbc/);
   });
 
+  test("status shows both links with their tables", async () => {
+    const r = await m.run("status", "--json");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const links: { via: string; state: string; foreignTables: number }[] = JSON.parse(
+      r.stdout,
+    ).links;
+    assert.deepEqual(
+      links.map((l) => [l.via, l.state, l.foreignTables > 0]),
+      [
+        ["connect_odbc", "present", true],
+        ["mysql_fdw", "present", true],
+      ],
+    );
+  });
+
   test("MariaDB joins its orders with PostgreSQL's customers", async () => {
     const s = await connectMariadb({
       node: "shop",

@@ -72,15 +72,26 @@ export async function statusCommand(args: Args, out: Output): Promise<number> {
         let server: "present" | "missing" | "unknown" = "unknown";
         let objects = 0;
         try {
-          const s = await conns.session(l.from.node, l.from.database);
-          const [row] = await s.query<{ n: number }>(
-            `SELECT
+          if (t.nodes.get(l.from.node)?.engine === "mariadb") {
+            // A MariaDB link is its CONNECT or FederatedX tables in the import's database.
+            const s = await conns.mariadb.session(l.from.node);
+            const [row] = await s.query<{ n: number }>(
+              "SELECT count(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND ENGINE IN ('CONNECT', 'FEDERATED')",
+              [l.import?.into ?? l.from.database],
+            );
+            objects = Number(row?.n ?? 0);
+            server = objects ? "present" : "missing";
+          } else {
+            const s = await conns.session(l.from.node, l.from.database);
+            const [row] = await s.query<{ n: number }>(
+              `SELECT
                     (SELECT count(*)::int FROM pg_foreign_table f WHERE f.ftserver = s.oid) AS n
              FROM pg_foreign_server s WHERE s.srvname = $1`,
-            [l.server],
-          );
-          server = row ? "present" : "missing";
-          objects = row?.n ?? 0;
+              [l.server],
+            );
+            server = row ? "present" : "missing";
+            objects = row?.n ?? 0;
+          }
         } catch {
           server = "unknown";
         }
