@@ -240,4 +240,36 @@ describe("reference tables: copied to every shard node and kept up to date", () 
     );
     assert.equal((await m.run("plan")).code, 0);
   });
+
+  test("--prune: a reference table removed from the file leaves the publication and its copies go", async () => {
+    m.rewrite((t) =>
+      t.replace(
+        '  students:\n    coordinator: coord/library\n    reference: true\n    columns: "id bigint, name text"\n',
+        "",
+      ),
+    );
+    const plan = await m.run("plan", "--prune");
+    assert.equal(plan.code, 1);
+    assert.match(
+      plan.stdout,
+      /remove public\.students from publication dbmesh_reference \(--prune\)/,
+    );
+    assert.match(
+      plan.stdout,
+      /refresh subscription dbmesh_ref_\w+: stop copying public\.students \(--prune\)/,
+    );
+    assert.match(plan.stdout, /drop reference copy public\.students \(--prune\)/);
+    const apply = await m.run("apply", "--prune");
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    const exists = async (port: number) =>
+      (await m.rows(port, db, "SELECT to_regclass('public.students') IS NOT NULL"))[0]![0];
+    assert.equal(await exists(paris), "f");
+    assert.equal(await exists(lagos), "f");
+    // The coordinator's table is the user's data: it stays.
+    assert.equal(await exists(coord), "t");
+    // The other reference tables still replicate.
+    await viaCoordinator("INSERT INTO books VALUES (3, 'Nana')");
+    await eventually(lagos, "SELECT title FROM books WHERE id = 3", [["Nana"]]);
+    assert.equal((await m.run("plan", "--prune")).code, 0);
+  });
 });

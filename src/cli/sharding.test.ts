@@ -403,4 +403,17 @@ describe("sharded tables: apply builds them, the coordinator routes rows", () =>
       ),
     );
   });
+
+  test("apply --prune leaves every shard, partition and row in place", async () => {
+    const count = () =>
+      viaCoordinator(
+        "SELECT (SELECT count(*) FROM booksample), (SELECT count(*) FROM readings), (SELECT count(*) FROM events), (SELECT count(*) FROM event_notes)",
+      );
+    const before = await count();
+    const apply = await m.run("apply", "--prune");
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    assert.doesNotMatch(apply.stdout, /drop/);
+    assert.deepEqual(await count(), before);
+    assert.equal((await m.run("plan", "--prune")).code, 0);
+  });
 });

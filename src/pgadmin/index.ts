@@ -9,7 +9,13 @@ export * from "./database-sql.js";
 export { mappingChange, type PlannedSql, serverChanges } from "./fdw-plan.js";
 export * from "./fdw-sql.js";
 export * from "./introspect.js";
-export { isManaged, managedMarker, seedsSetting } from "./marker.js";
+export {
+  isManaged,
+  isShardingObject,
+  managedMarker,
+  seedsSetting,
+  shardingMarker,
+} from "./marker.js";
 export {
   isPgAdminError,
   PgAdminError,

@@ -4,6 +4,7 @@ import {
   dropTable,
   dropView,
   isManaged,
+  isShardingObject,
   type ObservedDatabaseContent,
 } from "../pgadmin/index.js";
 import { shardServers } from "../sharding/index.js";
@@ -41,7 +42,8 @@ export function planPrune(t: Topology, db: MeshDatabase, have: ObservedDatabaseC
       steps.push(step(`drop server ${s.name}`, dropServer(s.name)));
   }
   for (const r of have.relations.values()) {
-    if (!isManaged(r.comment)) continue;
+    // Sharding's tables hold users' rows; its own --prune handles what it removes.
+    if (!isManaged(r.comment) || isShardingObject(r.comment)) continue;
     const name = `${r.schema}.${r.name}`;
     if (r.kind === "v" && !views.has(name))
       steps.push(step(`drop view ${name}`, dropView(r.schema, r.name)));

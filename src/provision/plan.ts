@@ -141,8 +141,8 @@ export async function planFromState(
         ...links.map((link) => planLinkSetup(t, link, have, access.prune)),
         planShardTables(t, name, db.name, have, observed),
         planCoordinator(t, name, db.name, have, observed),
-        planReferenceSource(t, name, db.name, have, observed),
-        planReferenceCopies(t, name, db.name, have, observed),
+        planReferenceSource(t, name, db.name, have, observed, access.prune),
+        planReferenceCopies(t, name, db.name, have, observed, access.prune),
       ])
         add({ steps: r.steps.filter((s) => s.phase >= fromPhase), problems: r.problems });
     }

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import {
   conninfoValue,
   createSchema,
+  dropTable,
   grantSchemaUsage,
   grantSelect,
   isManaged,
@@ -28,6 +29,8 @@ import {
   createPublication,
   createShardTable,
   createSubscription,
+  dropFromPublication,
+  dropSubscription,
   refreshSubscription,
   replicaIdentityFull,
 } from "./sharding-sql.js";
@@ -201,11 +204,25 @@ export function planReferenceSource(
   db: string,
   have: ObservedDatabaseContent,
   observed: ObservedSharding | undefined,
+  prune = false,
 ): Result {
   const refs = references(t).filter(
     (r) => r.coordinator.node === node && r.coordinator.database === db && r.shards.length,
   );
   const out: Result = { steps: [], problems: [] };
+  // --prune: tables no longer declared leave the publication (the tables themselves stay).
+  const published = observed?.publications.get(REFERENCE_PUBLICATION);
+  const wanted = new Set(refs.map((r) => `${r.table.schema}.${r.table.table}`));
+  const gone = [...(published ?? [])].filter((x) => !wanted.has(x));
+  if (prune && gone.length)
+    out.steps.push({
+      node,
+      database: db,
+      phase: 2,
+      summary: `remove ${gone.join(", ")} from publication ${REFERENCE_PUBLICATION} (--prune)`,
+      sql: [dropFromPublication(REFERENCE_PUBLICATION, gone.map(splitName))],
+      transaction: true,
+    });
   if (!refs.length) return out;
   const owner = ownerOf(t, node, db);
   const add = (r: Result) => {
@@ -224,7 +241,6 @@ export function planReferenceSource(
       add(createStep(r, node, db, have, owner, extra));
     }
   }
-  const published = observed?.publications.get(REFERENCE_PUBLICATION);
   const missing = refs
     .filter((r) => !published?.has(`${r.table.schema}.${r.table.table}`))
     .map((r) => qualified(r.table.schema, r.table.table));
@@ -272,6 +288,7 @@ export function planReferenceCopies(
   db: string,
   have: ObservedDatabaseContent,
   observed: ObservedSharding | undefined,
+  prune = false,
 ): Result {
   const out: Result = { steps: [], problems: [] };
   const here = references(t).filter((r) =>
@@ -328,5 +345,64 @@ export function planReferenceCopies(
       });
     }
   }
+  if (prune) out.steps.push(...pruneCopies(node, db, have, observed, [...byCoordinator.values()]));
   return out;
+}
+
+/**
+ * --prune on a shard database: a dbmesh subscription whose coordinator has no reference table
+ * for it any more is dropped (with its slot there); one that still replicates tables the file
+ * no longer declares is refreshed (after the coordinator removed them from its publication).
+ * Then the copies of those tables that dbmesh made are dropped.
+ */
+function pruneCopies(
+  node: string,
+  db: string,
+  have: ObservedDatabaseContent,
+  observed: ObservedSharding | undefined,
+  groups: Buildable[][],
+): Step[] {
+  const steps: Step[] = [];
+  const step = (summary: string, sql: string, transaction: boolean) =>
+    steps.push({
+      node,
+      database: db,
+      phase: 3,
+      summary: `${summary} (--prune)`,
+      sql: [sql],
+      transaction,
+    });
+  const wanted = new Map(
+    groups.map((refs) => [
+      subscriptionName(refs[0]!.coordinator, { node, database: db }),
+      new Set(refs.map((r) => `${r.table.schema}.${r.table.table}`)),
+    ]),
+  );
+  const stale: string[] = [];
+  for (const [name, tables] of observed?.subscriptions ?? []) {
+    if (!name.startsWith("dbmesh_ref_")) continue;
+    const keep = wanted.get(name);
+    const gone = [...tables].filter((x) => !keep?.has(x));
+    if (!keep) step(`drop subscription ${name}`, dropSubscription(name), false);
+    else if (gone.length)
+      step(
+        `refresh subscription ${name}: stop copying ${gone.join(", ")}`,
+        refreshSubscription(name),
+        false,
+      );
+    stale.push(...gone);
+  }
+  for (const x of stale) {
+    const rel = have.relations.get(x);
+    if (rel && isManaged(rel.comment)) {
+      const [schema, table] = splitName(x);
+      step(`drop reference copy ${x}`, dropTable(schema, table), true);
+    }
+  }
+  return steps;
+}
+
+function splitName(x: string): [string, string] {
+  const i = x.indexOf(".");
+  return [x.slice(0, i), x.slice(i + 1)];
 }

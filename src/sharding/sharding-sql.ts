@@ -1,7 +1,7 @@
 // SQL for distributed tables: shard tables, partitioned parents, partitions, sequences.
 // Declarative partitioning: https://www.postgresql.org/docs/17/ddl-partitioning.html
 // Foreign partitions: https://www.postgresql.org/docs/17/sql-createforeigntable.html
-import { ident, literal, managedMarker, qualified } from "../pgadmin/index.js";
+import { ident, literal, qualified, shardingMarker } from "../pgadmin/index.js";
 import type { ColumnDef, RangeBound, ShardBounds, ShardPlacement } from "../topology/index.js";
 
 /** `"name" type…` for each declared column; the type text is the file's, verbatim. */
@@ -216,7 +216,7 @@ export function commentOn(
   schema: string,
   name: string,
 ): string {
-  return `COMMENT ON ${kind} ${qualified(schema, name)} IS ${literal(managedMarker)}`;
+  return `COMMENT ON ${kind} ${qualified(schema, name)} IS ${literal(shardingMarker)}`;
 }
 
 export function setDatabaseOption(database: string, setting: string, value: string): string {
@@ -335,7 +335,7 @@ END`;
   const sql = [
     `CREATE VIEW ${view} AS SELECT ${cols} FROM ${routed}`,
     `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS ${dollar(body)}`,
-    `COMMENT ON FUNCTION ${fn}() IS ${literal(managedMarker)}`,
+    `COMMENT ON FUNCTION ${fn}() IS ${literal(shardingMarker)}`,
     `ALTER FUNCTION ${fn}() OWNER TO ${ident(owner)}`,
     `CREATE TRIGGER ${ident(routeTriggerName(r.view))} INSTEAD OF INSERT ON ${view} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
   ];
@@ -390,6 +390,15 @@ export function createPublication(name: string, tables: readonly string[]): stri
 
 export function addToPublication(name: string, tables: readonly string[]): string {
   return `ALTER PUBLICATION ${ident(name)} ADD TABLE ${tables.join(", ")}`;
+}
+
+export function dropFromPublication(name: string, tables: readonly [string, string][]): string {
+  return `ALTER PUBLICATION ${ident(name)} DROP TABLE ${tables.map(([s, t]) => qualified(s, t)).join(", ")}`;
+}
+
+/** Drops the subscription and, on the publisher, its slot. */
+export function dropSubscription(name: string): string {
+  return `DROP SUBSCRIPTION ${ident(name)}`;
 }
 
 /**
