@@ -312,22 +312,32 @@ export function planReferenceCopies(
       const roleName = refs[0]!.replicateAs;
       const role = t.roles.get(roleName);
       if (!from || !role) continue;
-      const conninfo = [
-        ["host", from.host],
-        ["port", String(from.port)],
-        ["dbname", c.database],
-        ["user", roleName],
-        ["password", secretValue(t, role.password)],
-        ["application_name", name],
-      ]
-        .map(([k, v]) => `${k}=${conninfoValue(v!)}`)
-        .join(" ");
+      const conninfo = (password: string) =>
+        [
+          ["host", from.host],
+          ["port", String(from.port)],
+          ["dbname", c.database],
+          ["user", roleName],
+          ["password", password],
+          ["application_name", name],
+        ]
+          .map(([k, v]) => `${k}=${conninfoValue(v!)}`)
+          .join(" ");
       out.steps.push({
         node,
         database: db,
         phase: 3,
         summary: `subscribe to ${c.node}/${c.database} (publication ${REFERENCE_PUBLICATION}) as ${roleName}: ${refs.map((r) => r.name).join(", ")}`,
-        sql: [createSubscription(name, conninfo, REFERENCE_PUBLICATION, name)],
+        sql: [
+          createSubscription(
+            name,
+            conninfo(secretValue(t, role.password)),
+            REFERENCE_PUBLICATION,
+            name,
+          ),
+        ],
+        // The password is inside the connection string, where maskSecrets does not look.
+        display: [createSubscription(name, conninfo("********"), REFERENCE_PUBLICATION, name)],
         transaction: true,
         secret: true,
       });
