@@ -40,11 +40,15 @@ export async function initMariadb(node: LocalMariadb): Promise<{ created: boolea
   await rm(paths.dataDir, { recursive: true, force: true });
   await mkdir(paths.dataDir, { mode: 0o700 });
   if (user) await chown(paths.dataDir, user.uid, user.gid);
+  await ensureTmpDir(paths.tmpDir, user);
   const r = await runCommand(
     bins.installDb,
     [
       "--no-defaults",
       `--datadir=${paths.dataDir}`,
+      // Its own temporary directory: bootstraps running side by side in the shared /tmp were
+      // seen to lose each other's temporary tables ("Unknown table 'mysql.tmp_user_sys'").
+      `--tmpdir=${paths.tmpDir}`,
       "--skip-test-db",
       "--skip-name-resolve",
       "--auth-root-authentication-method=socket",
@@ -62,6 +66,12 @@ export async function initMariadb(node: LocalMariadb): Promise<{ created: boolea
     });
   }
   return { created: true };
+}
+
+/** The node's temporary directory, private to the server user. */
+async function ensureTmpDir(dir: string, user: Awaited<ReturnType<typeof ensureServerUser>>) {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (user) await chown(dir, user.uid, user.gid);
 }
 
 /**
@@ -93,6 +103,7 @@ function serverArgs(node: LocalMariadb): string[] {
     `--bind-address=${node.host === "localhost" ? "127.0.0.1" : node.host}`,
     `--socket=${paths.socket}`,
     `--pid-file=${paths.pidFile}`,
+    `--tmpdir=${paths.tmpDir}`,
     `--log-error=${paths.logFile}`,
     `--init-file=${paths.initFile}`,
     "--skip-name-resolve",
@@ -169,6 +180,7 @@ export async function startMariadb(node: LocalMariadb): Promise<{ started: boole
   await assertOwner(node, paths.dataDir, user);
   await prepareSocketDir(node, paths, user);
   await prepareLogFile(paths, user);
+  await ensureTmpDir(paths.tmpDir, user);
   const bindError = await portBindError(
     node.host === "localhost" ? "127.0.0.1" : node.host,
     node.port,

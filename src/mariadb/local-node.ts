@@ -28,6 +28,8 @@ export interface MariadbPaths {
   readonly secretFile: string;
   /** SQL the server runs at start-up (--init-file); holds the admin password, so it lives only while the server starts. */
   readonly initFile: string;
+  /** The server's own temporary directory (--tmpdir), owned by the server user: not the shared /tmp. */
+  readonly tmpDir: string;
   /**
    * ODBC data sources of the node's CONNECT links (no passwords), owned by the server user:
    * unixODBC reads a user DSN file (ODBCINI) only when that user owns it.
@@ -51,6 +53,7 @@ export function mariadbPaths(node: Pick<LocalMariadb, "name" | "stateDir">): Mar
     socket: join(socketDir, "mariadb.sock"),
     secretFile,
     initFile: join(stateDir, "init.sql"),
+    tmpDir: join(stateDir, "tmp"),
     odbcIni: join(stateDir, "odbc.ini"),
     pgpassFile: join(stateDir, "pgpass"),
   };
