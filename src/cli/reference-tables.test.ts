@@ -2,26 +2,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type MeshFixture, meshFixture } from "../testing/index.js";
+import { libraryMesh, type MeshFixture } from "../testing/index.js";
 
 // Reference tables: `books` and `students` live on the coordinator and are copied to every
 // shard node of booksample by logical replication, so a shard joins its rows with them
 // locally. Changes on the coordinator reach the copies; doctor compares them.
 
-const yaml = ([coord, paris, lagos]: readonly number[]) => `version: 1
-nodes:
-  coord: { port: ${coord} }
-  paris: { port: ${paris} }
-  lagos: { port: ${lagos} }
-roles:
-  lib: { password: env:LIB_PASSWORD, nodes: [coord, paris, lagos], from: [127.0.0.1] }
-  libsync: { password: env:LIBSYNC_PASSWORD, nodes: [coord], replication: true }
-databases:
-  library: { node: coord, owner: lib }
-  library_paris: { node: paris, name: library, owner: lib }
-  library_lagos: { node: lagos, name: library, owner: lib }
-sharded:
-  booksample:
+const sharded = `  booksample:
     coordinator: coord/library
     key: location
     columns: "id bigint, state text, location text, book_id bigint"
@@ -56,15 +43,14 @@ describe("reference tables: copied to every shard node and kept up to date", () 
   };
 
   before(async () => {
-    m = await meshFixture({
+    m = await libraryMesh({
       name: "reference-tables",
-      ports: 3,
-      yaml,
+      shards: ["paris", "lagos"],
+      sharded,
+      roles: "  libsync: { password: env:LIBSYNC_PASSWORD, nodes: [coord], replication: true }\n",
       env: { LIB_PASSWORD: "lib ref secret", LIBSYNC_PASSWORD: "sync 'ref' secret" },
     });
     [coord, paris, lagos] = m.ports as [number, number, number];
-    const up = await m.run("up");
-    assert.equal(up.code, 0, up.stdout + up.stderr);
   });
   after(async () => {
     await m?.destroy();

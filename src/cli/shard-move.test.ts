@@ -1,26 +1,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { type MeshFixture, meshFixture } from "../testing/index.js";
+import { libraryMesh, type MeshFixture } from "../testing/index.js";
 
 // `dbmesh shard move`: the rows of one key of booksample, and the lend rows that follow them,
 // move to another node while clients keep writing every key through the coordinator.
 
-const yaml = ([coord, paris, lagos, rome]: readonly number[]) => `version: 1
-nodes:
-  coord: { port: ${coord} }
-  paris: { port: ${paris} }
-  lagos: { port: ${lagos} }
-  rome: { port: ${rome} }
-roles:
-  lib: { password: env:LIB_PASSWORD, nodes: [coord, paris, lagos, rome], from: [127.0.0.1] }
-databases:
-  library: { node: coord, owner: lib }
-  library_paris: { node: paris, name: library, owner: lib }
-  library_lagos: { node: lagos, name: library, owner: lib }
-  library_rome: { node: rome, name: library, owner: lib }
-sharded:
-  booksample:
+const sharded = `  booksample:
     coordinator: coord/library
     key: location
     columns: "id bigint, state text, lendable boolean, location text, book_id bigint"
@@ -43,15 +29,13 @@ describe("shard move: one key's rows change node while writes go on", () => {
     (await m.rows(port, db, `SELECT to_regclass('public.${table}') IS NOT NULL`))[0]![0] === "t";
 
   before(async () => {
-    m = await meshFixture({
+    m = await libraryMesh({
       name: "shard-move",
-      ports: 4,
-      yaml,
+      shards: ["paris", "lagos", "rome"],
+      sharded,
       env: { LIB_PASSWORD: "lib move secret" },
     });
     [coord, paris, , rome] = m.ports as [number, number, number, number];
-    const up = await m.run("up");
-    assert.equal(up.code, 0, up.stdout + up.stderr);
     await viaCoordinator(
       `INSERT INTO booksample (state, location, book_id)
          SELECT 'new', CASE WHEN g % 2 = 0 THEN 'paris' ELSE 'lagos' END, g FROM generate_series(1, 400) g`,

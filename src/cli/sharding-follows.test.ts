@@ -1,24 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type MeshFixture, meshFixture } from "../testing/index.js";
+import { libraryMesh, type MeshFixture } from "../testing/index.js";
 
 // Workflow 7 of the design, following tables: `lend` follows `booksample` through
 // `booksample_id`. Users insert lend rows with only booksample_id through the coordinator;
 // each lands on the shard node of the booksample it references.
 
-const yaml = ([coord, paris, lagos]: readonly number[]) => `version: 1
-nodes:
-  coord: { port: ${coord} }
-  paris: { port: ${paris} }
-  lagos: { port: ${lagos} }
-roles:
-  lib: { password: env:LIB_PASSWORD, nodes: [coord, paris, lagos], from: [127.0.0.1] }
-databases:
-  library: { node: coord, owner: lib }
-  library_paris: { node: paris, name: library, owner: lib }
-  library_lagos: { node: lagos, name: library, owner: lib }
-sharded:
-  booksample:
+const sharded = `  booksample:
     coordinator: coord/library
     key: location
     columns: "id bigint, state text, lendable boolean, location text, book_id bigint"
@@ -39,15 +27,13 @@ describe("following tables: lend rows go to the shard of their booksample", () =
   const viaCoordinator = (sql: string) => m.rows(coord, db, sql, "lib");
 
   before(async () => {
-    m = await meshFixture({
+    m = await libraryMesh({
       name: "sharding-follows",
-      ports: 3,
-      yaml,
+      shards: ["paris", "lagos"],
+      sharded,
       env: { LIB_PASSWORD: "lib 'follow' secret" },
     });
     [coord, paris, lagos] = m.ports as [number, number, number];
-    const up = await m.run("up");
-    assert.equal(up.code, 0, up.stdout + up.stderr);
   });
   after(async () => {
     await m?.destroy();

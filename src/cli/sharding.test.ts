@@ -1,23 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type MeshFixture, meshFixture } from "../testing/index.js";
+import { libraryMesh, type MeshFixture } from "../testing/index.js";
 
 // Workflow 7 of the design: distributed tables built by apply on three real servers, a
 // coordinator and two shard nodes, used through the coordinator as one table each.
 
-const yaml = ([coord, paris, lagos]: readonly number[]) => `version: 1
-nodes:
-  coord: { port: ${coord} }
-  paris: { port: ${paris} }
-  lagos: { port: ${lagos} }
-roles:
-  lib: { password: env:LIB_PASSWORD, nodes: [coord, paris, lagos], from: [127.0.0.1] }
-databases:
-  library: { node: coord, owner: lib }
-  library_paris: { node: paris, name: library, owner: lib }
-  library_lagos: { node: lagos, name: library, owner: lib }
-sharded:
-  booksample:
+const sharded = `  booksample:
     coordinator: coord/library
     key: location
     columns: "id bigint, state text, lendable boolean, location text, book_id bigint"
@@ -53,15 +41,13 @@ describe("sharded tables: apply builds them, the coordinator routes rows", () =>
   const viaCoordinator = (sql: string) => m.rows(coord, db, sql, "lib");
 
   before(async () => {
-    m = await meshFixture({
+    m = await libraryMesh({
       name: "sharding",
-      ports: 3,
-      yaml,
+      shards: ["paris", "lagos"],
+      sharded,
       env: { LIB_PASSWORD: "lib 'shard' secret" },
     });
     [coord, paris, lagos] = m.ports as [number, number, number];
-    const up = await m.run("up");
-    assert.equal(up.code, 0, up.stdout + up.stderr);
   });
   after(async () => {
     await m?.destroy();

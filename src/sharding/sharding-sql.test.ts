@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseTopology } from "../topology/index.js";
 import { planCoordinator } from "./plan-coordinator.js";
+import { planReferenceCopies } from "./plan-reference.js";
 import { unsupportedSharding } from "./plan-sharding.js";
 import { planShardTables } from "./plan-shards.js";
 import { createForeignPartition, partitionBound, shardCheck } from "./sharding-sql.js";
@@ -66,7 +67,7 @@ nodes:
   a: { port: 5433 }
 roles:
   lib: { password: env:DBMESH_SHARDING_TEST_PW, nodes: [c, a] }
-  sync: { password: env:DBMESH_SHARDING_TEST_PW, nodes: [c], replication: true }
+  sync: { password: env:DBMESH_SHARDING_TEST_SYNC, nodes: [c], replication: true }
 databases:
   library: { node: c, owner: lib }
   library_a: { node: a, name: library, owner: lib }
@@ -78,6 +79,7 @@ sharded:
     list: { paris: a, here: c }
     id: { column: id }
   books: { coordinator: c/library, reference: true, table: public.books }
+  authors: { coordinator: c/library, reference: true, columns: "id bigint primary key, name text" }
 `;
 
 describe("planning sharded tables on empty databases", () => {
@@ -137,5 +139,33 @@ describe("planning sharded tables on empty databases", () => {
     const c = planCoordinator(t, "c", "library", empty, undefined);
     assert.ok(!c.steps.some((s) => s.summary.startsWith("create booksample")));
     assert.match(c.problems[0]?.message ?? "", /column id has PRIMARY KEY/);
+  });
+});
+
+describe("planning a reference table's copies", () => {
+  test("the copy's table, then a subscription whose password the plan never shows", () => {
+    process.env.DBMESH_SHARDING_TEST_PW = "pw";
+    process.env.DBMESH_SHARDING_TEST_SYNC = "s3cret 'sync'";
+    const t = parseTopology("/mesh/dbmesh.yaml", mesh);
+    const empty = {
+      schemas: new Map([["public", { name: "public", owner: "lib" }]]),
+      extensions: new Set<string>(),
+      servers: new Map(),
+      relations: new Map(),
+    };
+    const r = planReferenceCopies(t, "a", "library", empty as never, undefined);
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(
+      r.steps.map((s) => [s.phase, s.summary]),
+      [
+        [2, "create reference table public.authors (copy of c/library)"],
+        [3, "subscribe to c/library (publication dbmesh_reference) as sync: authors"],
+      ],
+    );
+    const sub = r.steps[1]!;
+    assert.ok(sub.secret);
+    assert.match(sub.sql.join(";"), /password=''s3cret /);
+    assert.doesNotMatch(sub.display!.join(";"), /s3cret/);
+    assert.match(sub.display!.join(";"), /password=''\*{8}''/);
   });
 });

@@ -1,5 +1,6 @@
 export { enableFastInit } from "./fast-init.js";
 export { freePort, freePorts } from "./free-port.js";
+export { libraryMesh } from "./library-mesh.js";
 export {
   exampleFixture,
   type MeshFixture,
