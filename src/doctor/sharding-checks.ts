@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Connections, ident, qualified, setRole } from "../pgadmin/index.js";
 import {
   isBuildableReference,
+  ownerOf,
   type ShardLayout,
   shardCheck,
   shardLayouts,
@@ -172,7 +173,7 @@ async function checkReach(
   subject: string,
 ): Promise<CheckResult> {
   const c = l.coordinator;
-  const owner = t.databases.find((d) => d.node === c.node && d.name === c.database)?.owner;
+  const owner = ownerOf(t, c.node, c.database);
   const partition = qualified(l.schema, sh.name);
   try {
     const s = await conns.session(c.node, c.database);

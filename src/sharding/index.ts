@@ -1,3 +1,4 @@
+export { ownerOf } from "./database-owner.js";
 export {
   type DoneLocally,
   explainPlan,

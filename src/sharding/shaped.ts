@@ -98,8 +98,18 @@ export function shape(t: Topology, s: MeshShardedTable): Shaped | undefined {
   };
 }
 
-export function shapes(t: Topology): Shaped[] {
-  return t.sharded.map((s) => shape(t, s)).filter((x): x is Shaped => x !== undefined);
+const shaped = new WeakMap<Topology, readonly Shaped[]>();
+
+/** Every table apply builds: worked out once per topology, which every planner asks again. */
+export function shapes(t: Topology): readonly Shaped[] {
+  let all = shaped.get(t);
+  if (!all) {
+    all = Object.freeze(
+      t.sharded.map((s) => shape(t, s)).filter((x): x is Shaped => x !== undefined),
+    );
+    shaped.set(t, all);
+  }
+  return all;
 }
 
 /** One table apply builds, as status and doctor see it: where its rows live and how. */

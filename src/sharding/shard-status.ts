@@ -17,6 +17,8 @@ export interface ShardStatus {
   readonly state: "ok" | "missing" | "unreachable";
   readonly rows: number | null;
   readonly bytes: number | null;
+  /** bytes as PostgreSQL's pg_size_pretty writes it. */
+  readonly size: string | null;
   readonly error: string | null;
 }
 
@@ -70,9 +72,10 @@ export async function shardStatus(file: Topology, conns: Connections): Promise<S
           [name],
         );
         if (!found?.present)
-          return { ...base, state: "missing", rows: null, bytes: null, error: null };
-        const [row] = await s.query<{ rows: string; bytes: string }>(
-          `SELECT (SELECT count(*) FROM ${name}) AS rows, pg_total_relation_size($1::regclass) AS bytes`,
+          return { ...base, state: "missing", rows: null, bytes: null, size: null, error: null };
+        const [row] = await s.query<{ rows: string; bytes: string; size: string }>(
+          `SELECT (SELECT count(*) FROM ${name}) AS rows, pg_total_relation_size($1::regclass) AS bytes,
+                  pg_size_pretty(pg_total_relation_size($1::regclass)) AS size`,
           [name],
         );
         return {
@@ -80,6 +83,7 @@ export async function shardStatus(file: Topology, conns: Connections): Promise<S
           state: "ok",
           rows: Number(row?.rows ?? 0),
           bytes: Number(row?.bytes ?? 0),
+          size: row?.size ?? null,
           error: null,
         };
       } catch (e) {
@@ -88,6 +92,7 @@ export async function shardStatus(file: Topology, conns: Connections): Promise<S
           state: "unreachable",
           rows: null,
           bytes: null,
+          size: null,
           error: (e as Error).message,
         };
       }

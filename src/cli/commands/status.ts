@@ -211,22 +211,11 @@ function printShards(out: Output, shards: readonly ShardStatus[]): void {
         `${s.node}/${s.database}`,
         s.state,
         s.rows ?? "",
-        s.bytes === null ? "" : formatSize(s.bytes),
+        s.size ?? "",
       ]),
     ),
   );
   for (const s of shards) if (s.error) out.line(`${s.shard} on ${s.node}: ${s.error}`);
-}
-
-function formatSize(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
 function printRouter(out: Output, r: RouterProbe): void {
