@@ -8,12 +8,8 @@
 import { connect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { serialize } from "../protocol/index.js";
-import { type NodeTls, nodeTlsFailures, tlsOptions } from "./node-tls.js";
+import { type NodeTls, nodeTlsFailures, sslAnswer, tlsOptions } from "./node-tls.js";
 
-// The one-byte answers to SSLRequest.
-// https://www.postgresql.org/docs/17/protocol-flow.html#PROTOCOL-FLOW-SSL
-const SSL_ACCEPTED = 0x53; // S
-const SSL_REFUSED = 0x4e; // N
 /** A node that takes longer than this to take a cancel request is given up on. */
 const CANCEL_TIMEOUT_MS = 10_000;
 
@@ -57,18 +53,13 @@ export function sendCancel(
   }
   socket.once("connect", () => socket.write(serialize.sslRequest()));
   socket.once("data", (answer: Buffer) => {
-    // Bytes after the answer were not encrypted, whoever sent them (CVE-2021-23222).
-    if (answer.length !== 1) {
-      fail("the node sent more than its answer to SSLRequest");
+    const next = sslAnswer(answer, tls, target.node);
+    if (next === "plain") {
+      send(socket);
       return;
     }
-    if (answer[0] === SSL_REFUSED) {
-      if (tls.mode === "prefer") send(socket);
-      else fail(nodeTlsFailures.refused(target.node));
-      return;
-    }
-    if (answer[0] !== SSL_ACCEPTED) {
-      fail("the node did not answer SSLRequest with S or N");
+    if (next !== "tls") {
+      fail(next.message);
       return;
     }
     const secure = tlsConnect({ socket, ...tlsOptions(tls, target.host) });

@@ -47,6 +47,35 @@ export const nodeTlsFailures = {
     }`,
 } as const;
 
+// The one-byte answers to SSLRequest.
+// https://www.postgresql.org/docs/17/protocol-flow.html#PROTOCOL-FLOW-SSL
+const SSL_ACCEPTED = 0x53; // S
+const SSL_REFUSED = 0x4e; // N
+
+/**
+ * What a node's answer to SSLRequest means under `tls`: "tls" (S: the handshake starts), "plain"
+ * (N, and prefer goes on in plain text on the same connection), or why the connection fails.
+ */
+export function sslAnswer(
+  answer: Buffer,
+  tls: NodeTls,
+  node: string,
+): "tls" | "plain" | { readonly kind: "socket" | "tls"; readonly message: string } {
+  // Bytes after the answer were not encrypted, whoever sent them (CVE-2021-23222).
+  if (answer.length !== 1) {
+    return { kind: "socket", message: "the node sent more than its answer to SSLRequest" };
+  }
+  if (answer[0] === SSL_REFUSED) {
+    return tls.mode === "prefer"
+      ? "plain"
+      : { kind: "tls", message: nodeTlsFailures.refused(node) };
+  }
+  if (answer[0] !== SSL_ACCEPTED) {
+    return { kind: "socket", message: "the node did not answer SSLRequest with S or N" };
+  }
+  return "tls";
+}
+
 /**
  * A connected node-postgres client for a node, over TLS as router.nodeTls says (health checks,
  * the catalog loader). node-postgres has no prefer: it asks for TLS and, when the node answers

@@ -14,7 +14,7 @@ import {
   ScramClient,
   serialize,
 } from "../protocol/index.js";
-import { type NodeTls, nodeTlsFailures, tlsOptions } from "./node-tls.js";
+import { type NodeTls, nodeTlsFailures, sslAnswer, tlsOptions } from "./node-tls.js";
 import { Outbox } from "./outbox.js";
 import { type PreparedStatement, serverStatementName } from "./statements.js";
 import type { RouterStats } from "./stats.js";
@@ -101,10 +101,6 @@ const ID_SHIFT = 4;
 /** A QUERY_SILENT whose first DataRow and outcome the router wants (probe()). */
 const PROBE = QUERY_SILENT | (1 << ID_SHIFT);
 const STATUS_IDLE = 0x49; // I
-// The one-byte answers to SSLRequest.
-// https://www.postgresql.org/docs/17/protocol-flow.html#PROTOCOL-FLOW-SSL
-const SSL_ACCEPTED = 0x53; // S
-const SSL_REFUSED = 0x4e; // N
 // Size of a server connection's read buffer: what one read(2) can take, as Node's own default.
 const READ_SIZE = 64 * 1024;
 
@@ -239,23 +235,14 @@ export class ServerConnection {
     const socket = this.socket;
     socket.removeListener("data", this.onSslAnswer);
     const tls = this.target.tls!;
-    const node = this.target.node;
-    // Bytes after the answer were not encrypted, whoever sent them (CVE-2021-23222).
-    if (chunk.length !== 1) {
-      this.fail({ kind: "socket", message: "the node sent more than its answer to SSLRequest" });
-      return;
-    }
-    if (chunk[0] === SSL_REFUSED) {
-      if (tls.mode !== "prefer") {
-        this.fail({ kind: "tls", message: nodeTlsFailures.refused(node) });
-        return;
-      }
+    const next = sslAnswer(chunk, tls, this.target.node);
+    if (next === "plain") {
       socket.on("data", this.onData);
       this.startup();
       return;
     }
-    if (chunk[0] !== SSL_ACCEPTED) {
-      this.fail({ kind: "socket", message: "the node did not answer SSLRequest with S or N" });
+    if (next !== "tls") {
+      this.fail(next);
       return;
     }
     this.handshaking = true;
