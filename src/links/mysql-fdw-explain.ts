@@ -6,7 +6,10 @@
 // https://github.com/EnterpriseDB/mysql_fdw (README: "Join push-down", "Aggregate push-down",
 // "ORDER BY push-down", "LIMIT OFFSET push-down").
 
-/** A mysql_fdw foreign table: local schema.table and the MariaDB database and table it reads. */
+/**
+ * A mysql_fdw foreign table: local schema.table and the MariaDB database and table it reads
+ * (a row of sharding's foreignTablesSql whose mysql_dbname is set).
+ */
 export interface MysqlForeignTable {
   readonly schema: string;
   readonly table: string;
@@ -14,18 +17,6 @@ export interface MysqlForeignTable {
   readonly dbname: string;
   readonly remote_table: string;
 }
-
-/** Every mysql_fdw foreign table of the database (dbname and table_name are its options). */
-export const mysqlForeignTablesSql = `
-SELECT n.nspname AS schema, c.relname AS "table", s.srvname AS server,
-       coalesce((SELECT substr(o, 8) FROM unnest(ft.ftoptions) o WHERE o LIKE 'dbname=%'), '') AS dbname,
-       coalesce((SELECT substr(o, 12) FROM unnest(ft.ftoptions) o WHERE o LIKE 'table_name=%'), c.relname) AS remote_table
-  FROM pg_foreign_table ft
-  JOIN pg_class c ON c.oid = ft.ftrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  JOIN pg_foreign_server s ON s.oid = ft.ftserver
-  JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
- WHERE w.fdwname = 'mysql_fdw'`;
 
 type Json = { [k: string]: unknown };
 

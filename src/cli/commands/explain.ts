@@ -1,9 +1,5 @@
 import type pg from "pg";
-import {
-  asPostgresFdwPlan,
-  type MysqlForeignTable,
-  mysqlForeignTablesSql,
-} from "../../links/mysql-fdw-explain.js";
+import { asPostgresFdwPlan, type MysqlForeignTable } from "../../links/mysql-fdw-explain.js";
 import { connectAs, PgAdminError, setRole, statementError } from "../../pgadmin/index.js";
 import { maintenanceDb } from "../../provision/index.js";
 import {
@@ -88,10 +84,12 @@ export async function explainCommand(args: Args, out: Output): Promise<number> {
     try {
       if (role) await run(setRole(role));
       // mysql_fdw tables name their MariaDB database in dbname, not schema_name.
-      const mysqlTables = await run<MysqlForeignTable>(mysqlForeignTablesSql);
-      const foreignTables = (await run<ForeignTableRow>(foreignTablesSql)).map((f) => {
-        const m = mysqlTables.find((t) => t.schema === f.schema && t.table === f.table);
-        return m ? { ...f, remote_schema: m.dbname } : f;
+      const rows = await run<ForeignTableRow & { mysql_dbname: string | null }>(foreignTablesSql);
+      const mysqlTables: MysqlForeignTable[] = [];
+      const foreignTables = rows.map(({ mysql_dbname: dbname, ...f }): ForeignTableRow => {
+        if (dbname === null) return f;
+        mysqlTables.push({ ...f, dbname });
+        return { ...f, remote_schema: dbname };
       });
       const partitions = await run<PartitionRow>(partitionsSql);
       const [row] = await run<{ "QUERY PLAN": unknown }>(explain);
