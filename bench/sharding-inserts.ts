@@ -1,5 +1,6 @@
 import pg from "pg";
 import { ident, literal } from "../src/pgadmin/index.js";
+import { textRows } from "../src/testing/index.js";
 import type { Topology } from "../src/topology/index.js";
 import {
   BenchFailure,
@@ -21,7 +22,6 @@ import {
   PLACEMENT,
   ROWS,
   row,
-  rows,
   SHARD_NODES,
   shardsOf,
   TABLE,
@@ -138,7 +138,7 @@ export async function verifyShards(
   const perNode = new Map<string, number>(SHARD_NODES.map((x) => [x, 0]));
   for (const k of KEYS) {
     const { table: tbl, node } = tables(target, k);
-    const [[count, ids, strays]] = (await rows(
+    const [[count, ids, strays]] = (await textRows(
       shardAdmins.get(node)!,
       `SELECT count(*), coalesce(sum(id), 0), count(*) FILTER (WHERE location IS DISTINCT FROM ${literal(k)}) FROM ${ident(tbl)}`,
     )) as [[string, string, string]];
@@ -150,9 +150,10 @@ export async function verifyShards(
     perNode.set(node, perNode.get(node)! + Number(count));
   }
   if (target === "tutorial") {
-    const [[parent]] = (await rows(coordAdmin, `SELECT count(*) FROM ONLY ${ident(TUTORIAL)}`)) as [
-      [string],
-    ];
+    const [[parent]] = (await textRows(
+      coordAdmin,
+      `SELECT count(*) FROM ONLY ${ident(TUTORIAL)}`,
+    )) as [[string]];
     if (parent !== "0")
       problems.push(`  coord ${TUTORIAL} (the parent itself): ${parent} rows, expected 0`);
   }

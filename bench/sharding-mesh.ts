@@ -149,16 +149,6 @@ export async function close(c: pg.Client): Promise<void> {
   await c.end();
 }
 
-/** Rows of one query, every value as text. */
-export async function rows(c: pg.Client, sql: string): Promise<string[][]> {
-  const r = await c.query({
-    text: sql,
-    rowMode: "array",
-    types: { getTypeParser: () => (v: string) => v },
-  } as pg.QueryConfig);
-  return r.rows as string[][];
-}
-
 export async function up(t: Topology): Promise<void> {
   const lines: string[] = [];
   const started = await uninterrupted(startNodes(t, [...t.nodes.values()], quietOutput(lines)));

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { ident, literal } from "../src/pgadmin/index.js";
+import { textRows } from "../src/testing/index.js";
 import {
   BenchFailure,
   checkInterrupt,
@@ -20,7 +21,6 @@ import {
   QUERY_ROWS,
   ROUNDS,
   rowSql,
-  rows,
   SHARD_NODES,
   TABLE,
 } from "./sharding-mesh.js";
@@ -94,25 +94,28 @@ export async function measureQueries(
       const names = KEYS.filter((k) => tables("dbmesh", k).node === n).map((k) =>
         literal(tables("dbmesh", k).table),
       );
-      const [[b]] = (await rows(
+      const [[b]] = (await textRows(
         shardAdmins.get(n)!,
         `SELECT sum(pg_relation_size(c.oid)) FROM pg_class c WHERE c.relname IN (${names.join(", ")})`,
       )) as [[string]];
       return Number(b);
     }),
   );
-  const [[localSize]] = (await rows(coordAdmin, `SELECT pg_relation_size(${literal(LOCAL)})`)) as [
+  const [[localSize]] = (await textRows(
+    coordAdmin,
+    `SELECT pg_relation_size(${literal(LOCAL)})`,
+  )) as [[string]];
+  const [[parallel]] = (await textRows(coordApp, "SHOW max_parallel_workers_per_gather")) as [
     [string],
   ];
-  const [[parallel]] = (await rows(coordApp, "SHOW max_parallel_workers_per_gather")) as [[string]];
   out(
     `   table size: shards ${sizes.map((b) => `${(b / 2 ** 20).toFixed(1)}`).join(" + ")} MB, local ${(Number(localSize) / 2 ** 20).toFixed(1)} MB; max_parallel_workers_per_gather ${parallel} (defaults)`,
   );
 
   // Results must agree exactly; then one warm-up run each.
   for (const q of QUERIES) {
-    const d = await rows(coordApp, q.sql(TABLE));
-    const l = await rows(coordApp, q.sql(LOCAL));
+    const d = await textRows(coordApp, q.sql(TABLE));
+    const l = await textRows(coordApp, q.sql(LOCAL));
     if (JSON.stringify(d) !== JSON.stringify(l))
       throw new BenchFailure(
         `${q.name}: the distributed table answered ${JSON.stringify(d)}, the local table ${JSON.stringify(l)}`,

@@ -1,8 +1,9 @@
 import type pg from "pg";
 import { alterOptions, alterServer, literal, type Options } from "../src/pgadmin/index.js";
+import { textRows } from "../src/testing/index.js";
 import { type CountingProxy, countingProxy } from "./counting-proxy.js";
 import { BenchFailure } from "./harness.js";
-import { client, close, mesh, rows, SHARD_NODES, TABLE } from "./sharding-mesh.js";
+import { client, close, mesh, SHARD_NODES, TABLE } from "./sharding-mesh.js";
 
 // dbmesh's foreign servers of the sharded table on the coordinator: their options, changed and
 // put back for a variant, and pointed through counting relays to measure what crosses the links.
@@ -11,7 +12,7 @@ import { client, close, mesh, rows, SHARD_NODES, TABLE } from "./sharding-mesh.j
 export async function partitionServers(
   coordAdmin: pg.Client,
 ): Promise<Map<string, Record<string, string>>> {
-  const found = await rows(
+  const found = await textRows(
     coordAdmin,
     `SELECT s.srvname, o.option_name, o.option_value
        FROM pg_inherits i

@@ -1,8 +1,9 @@
 import type pg from "pg";
 import { ident, literal } from "../src/pgadmin/index.js";
+import { textRows } from "../src/testing/index.js";
 import { BenchFailure, checkInterrupt, median, ms, out, round, table, timed } from "./harness.js";
 import { explain, type ForeignScans } from "./sharding-explain.js";
-import { LOCAL, ROUNDS, rows, TABLE } from "./sharding-mesh.js";
+import { LOCAL, ROUNDS, TABLE } from "./sharding-mesh.js";
 import { FILTERED, QUERIES, type Query } from "./sharding-queries.js";
 import { partitionServers, setServerOption } from "./sharding-servers.js";
 
@@ -102,7 +103,8 @@ export async function diagnose(coordAdmin: pg.Client, coordApp: pg.Client): Prom
     { name: "  local table", of: group, sql: group.sql(LOCAL), distributed: false },
   ];
   const wants = new Map<Query, string>();
-  for (const q of [count, group]) wants.set(q, JSON.stringify(await rows(coordApp, q.sql(LOCAL))));
+  for (const q of [count, group])
+    wants.set(q, JSON.stringify(await textRows(coordApp, q.sql(LOCAL))));
   // Each variant's answer is checked once; then the rounds go round-robin over the variants, so
   // the machine's load drifts over all of them alike.
   const samples = variants.map(() => [] as number[]);
@@ -113,7 +115,7 @@ export async function diagnose(coordAdmin: pg.Client, coordApp: pg.Client): Prom
       await v.before?.();
       try {
         if (r < 0) {
-          const got = JSON.stringify(await rows(coordApp, v.sql));
+          const got = JSON.stringify(await textRows(coordApp, v.sql));
           if (got !== wants.get(v.of))
             throw new BenchFailure(
               `${v.name.trim()}: answered ${got}, the local table ${wants.get(v.of)}`,

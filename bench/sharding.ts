@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import { findBinaries } from "../src/cluster/index.js";
 import { literal } from "../src/pgadmin/index.js";
-import { freePorts, tempDir } from "../src/testing/index.js";
+import { freePorts, tempDir, textRows } from "../src/testing/index.js";
 import { loadTopology } from "../src/topology/index.js";
 import { checkInterrupt, out, round, runBenchmark, writeResults } from "./harness.js";
 import { measureInserts, shardTables } from "./sharding-inserts.js";
@@ -22,7 +22,6 @@ import {
   QUERY_ROWS,
   ROUNDS,
   ROWS,
-  rows,
   SHARD_NODES,
   SHARED_BUFFERS,
   TABLE,
@@ -79,7 +78,7 @@ async function main(): Promise<number> {
   for (const n of SHARD_NODES) shardAdmins.set(n, await client(n, "admin"));
   const serverOptions = await partitionServers(coordAdmin);
 
-  const dbSettings = await rows(
+  const dbSettings = await textRows(
     coordAdmin,
     `SELECT array_to_string(setconfig, ', ') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = ${literal(DB)} AND s.setrole = 0`,
   );

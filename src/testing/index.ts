@@ -11,4 +11,5 @@ export {
 export { type Served, serve } from "./serve.js";
 export { removeDir, tempDir } from "./temp-dir.js";
 export { ADMIN_HBA, testNode } from "./test-node.js";
+export { textRows } from "./text-rows.js";
 export { issuesOf, type ShownIssue, shownIssue } from "./topology-issues.js";

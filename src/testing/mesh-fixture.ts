@@ -6,6 +6,7 @@ import pg from "pg";
 import { enableFastInit } from "./fast-init.js";
 import { freePorts } from "./free-port.js";
 import { removeDir, tempDir } from "./temp-dir.js";
+import { textRows } from "./text-rows.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const bin = join(root, "bin", "dbmesh.js");
@@ -100,12 +101,7 @@ export async function meshFixture(opts: {
     rows: async (port, database, sql, user, password) => {
       const c = await fixture.connect(port, database, user, password);
       try {
-        const r = await c.query({
-          text: sql,
-          rowMode: "array",
-          types: { getTypeParser: () => (v: string) => v },
-        } as pg.QueryConfig);
-        return r.rows as string[][];
+        return await textRows(c, sql);
       } finally {
         await c.end();
       }
