@@ -7,6 +7,7 @@ import {
   type MariadbConnections,
   type ObservedMariadb,
   observeMariadb,
+  SYSTEM_DATABASE,
 } from "../mariadb/index.js";
 import { type MeshNode, secretValue, type Topology } from "../topology/index.js";
 import { type CheckResult, fail, failWith, pass, timed } from "./check.js";
@@ -26,7 +27,7 @@ export async function checkMariadbNode(
   try {
     if (!conns) throw new Error("no MariaDB connections");
     const [observed, ms] = await timed(async () =>
-      observeMariadb(await conns.session(node.name, "mysql")),
+      observeMariadb(await conns.session(node.name, SYSTEM_DATABASE)),
     );
     o = observed;
     const results = [pass("admin", node.name, `logged in as ${node.admin.user}: ${o.version}`, ms)];

@@ -4,6 +4,8 @@ import { account, grantDatabase, ident, literal, nativePasswordHash, qualified }
 
 /** dbmesh's bookkeeping on a MariaDB node: what it created, and the seed files it ran. */
 export const BOOKKEEPING_DATABASE = "dbmesh";
+/** The database admin sessions connect to for server-level work (MariaDB's system database). */
+export const SYSTEM_DATABASE = "mysql";
 export const DEFAULT_CHARSET = "utf8mb4";
 const DEFAULT_COLLATION = "utf8mb4_unicode_ci";
 

@@ -32,6 +32,7 @@ import {
   mariadbPaths,
   type ObservedConnect,
   observeConnect,
+  SYSTEM_DATABASE,
 } from "../mariadb/index.js";
 import {
   grantSchemaUsage,
@@ -53,8 +54,6 @@ import type { MariadbNodeState } from "./plan-mariadb.js";
 // MariaDB, FederatedX tables). Phase 1 on the MariaDB node: the plugin, the ODBC data source or server definition,
 // the receiving database. Phase 3: the tables (they need the remote catalog) and grants on
 // both ends.
-
-const SYSTEM_DATABASE = "mysql";
 
 export interface ConnectState {
   /** What CONNECT links manage on each MariaDB node they start from, or why it was not read. */

@@ -22,14 +22,12 @@ import {
   recordCreated,
   recordSeed,
   revokeAll,
+  SYSTEM_DATABASE,
 } from "../mariadb/index.js";
 import { PgAdminError, type Phase, type Plan, type Problem, type Step } from "../pgadmin/index.js";
 import { type MeshNode, secretValue, TopologyError } from "../topology/index.js";
 import type { MeshAccess } from "./mesh-access.js";
 import { linkAccountHosts, planLinkGrants } from "./plan-mysql-fdw.js";
-
-/** The database MariaDB server-level steps connect to (its system database). */
-const SYSTEM_DATABASE = "mysql";
 
 export interface MariadbNodeState {
   readonly observed: ObservedMariadb | undefined;

@@ -10,6 +10,7 @@ import {
   type ObservedMariadb,
   readMariadbTables,
   revokePrivileges,
+  SYSTEM_DATABASE,
 } from "../mariadb/index.js";
 import type { Phase, Step } from "../pgadmin/index.js";
 import { type MeshLink, type Topology, TopologyError } from "../topology/index.js";
@@ -79,7 +80,7 @@ export function planLinkGrants(
   const step = (summary: string, sql: string) =>
     steps.push({
       node: nodeName,
-      database: "mysql",
+      database: SYSTEM_DATABASE,
       phase: 1,
       summary,
       sql: [sql],
@@ -144,11 +145,11 @@ export async function readMysqlRemotes(
     if (!read) {
       const mariadb = access.mariadb;
       read = mariadb
-        .session(l.to.node, "mysql")
+        .session(l.to.node, SYSTEM_DATABASE)
         .then((s) => readMariadbTables(s, l.to.database))
         .catch(async (e: unknown) => {
           if (e instanceof TopologyError) throw e;
-          await mariadb.drop(l.to.node, "mysql");
+          await mariadb.drop(l.to.node, SYSTEM_DATABASE);
           return (e as Error).message;
         });
       reads.set(key, read);

@@ -1,4 +1,9 @@
-import { type MariadbConnections, mariadbProcess, observeMariadb } from "../../mariadb/index.js";
+import {
+  type MariadbConnections,
+  mariadbProcess,
+  observeMariadb,
+  SYSTEM_DATABASE,
+} from "../../mariadb/index.js";
 import type { MeshNode, Topology } from "../../topology/index.js";
 import { localMariadb } from "../mesh.js";
 import type { NodeStatus } from "./status.js";
@@ -19,7 +24,7 @@ export async function mariadbNodeStatus(
     replication: null,
   };
   try {
-    const o = await observeMariadb(await conns.session(n.name, "mysql"));
+    const o = await observeMariadb(await conns.session(n.name, SYSTEM_DATABASE));
     return {
       ...base,
       state: "up",
