@@ -13,12 +13,7 @@ import {
   writeConfig,
   writeFileAtomic,
 } from "../cluster/index.js";
-import {
-  hasMariadbData,
-  type LocalMariadb,
-  MariadbConnections,
-  type MariadbTarget,
-} from "../mariadb/index.js";
+import { hasMariadbData, type LocalMariadb, MariadbConnections } from "../mariadb/index.js";
 import { Connections, PgAdminError } from "../pgadmin/index.js";
 import {
   type ConfigFiles,
@@ -168,6 +163,14 @@ export function localMariadb(t: Topology, node: MeshNode): LocalMariadb {
   };
 }
 
+/** Where and as whom to connect to node `name` as its admin, on either engine. */
+async function adminTarget<D extends string | undefined>(t: Topology, name: string, database: D) {
+  const node = t.nodes.get(name);
+  if (!node) throw new UsageError(`unknown node ${name}`);
+  const { user, password } = await adminCredentials(t, node);
+  return { node: name, host: node.host, port: node.port, database, user, password };
+}
+
 /**
  * Admin connections for a command: PostgreSQL nodes through Connections, MariaDB nodes through
  * `mariadb`; closeAll closes both.
@@ -176,18 +179,8 @@ export class MeshConnections extends Connections {
   readonly mariadb: MariadbConnections;
 
   constructor(t: Topology) {
-    super(async (name, database) => {
-      const node = t.nodes.get(name);
-      if (!node) throw new UsageError(`unknown node ${name}`);
-      const { user, password } = await adminCredentials(t, node);
-      return { node: name, host: node.host, port: node.port, database, user, password };
-    });
-    this.mariadb = new MariadbConnections(async (name, database): Promise<MariadbTarget> => {
-      const node = t.nodes.get(name);
-      if (!node) throw new UsageError(`unknown node ${name}`);
-      const { user, password } = await adminCredentials(t, node);
-      return { node: name, host: node.host, port: node.port, database, user, password };
-    });
+    super((name, database) => adminTarget(t, name, database));
+    this.mariadb = new MariadbConnections((name, database) => adminTarget(t, name, database));
   }
 
   override async closeAll(): Promise<void> {
