@@ -1,11 +1,9 @@
 import type { MeshLink, Topology } from "./model.js";
 import type { TopologyFile } from "./schema.js";
 import type { TopologyIssue } from "./topology-error.js";
+import { reservedDatabases } from "./validate-mariadb.js";
 
 type Path = (string | number)[];
-
-/** Databases MariaDB keeps for itself, and the one dbmesh keeps its bookkeeping in. */
-const reserved = new Set(["mysql", "information_schema", "performance_schema", "sys", "dbmesh"]);
 
 /**
  * Links from a MariaDB database: connect_odbc reaches a PostgreSQL database through CONNECT and
@@ -79,7 +77,7 @@ export function checkConnect(t: Topology, f: TopologyFile): TopologyIssue[] {
           "on MariaDB a database is the schema: import from the database in to:",
         );
       }
-      if (reserved.has(imp.into.toLowerCase())) {
+      if (reservedDatabases.has(imp.into.toLowerCase())) {
         issue(
           [...at, "import", "into"],
           `database "${imp.into}" is reserved on MariaDB`,

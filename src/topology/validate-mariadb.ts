@@ -17,7 +17,7 @@ const postgresOnlyNodeFields = [
 ] as const;
 
 /** Databases MariaDB keeps for itself, and the one dbmesh keeps its bookkeeping in. */
-const reservedDatabases = new Set([
+export const reservedDatabases = new Set([
   "mysql",
   "information_schema",
   "performance_schema",
