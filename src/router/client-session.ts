@@ -1139,8 +1139,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
           // Known by name like any statement: a later Bind of it pipelined behind running
           // statements prepares it on the server.
           const { name, sql, paramTypes } = readParse(body);
-          const existing = this.statements.get(name);
-          if (existing !== undefined && this.exists(name, existing)) {
+          if (this.existing(name) !== undefined) {
             this.localError(routerErrors.duplicateStatement(name));
             return;
           }
@@ -1176,11 +1175,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
         return;
       }
       case FrontendCode.Close:
-        if (body[0] === BYTE_S && body[1] !== 0) {
-          const name = body.toString("utf8", 1, body.length - 1);
-          this.statements.delete(name);
-          this.preparedOn.delete(name);
-        }
+        if (body[0] === BYTE_S && body[1] !== 0) this.forget(targetName(body));
         this.out.push(closeComplete);
         return;
       case FrontendCode.Flush:
@@ -1191,7 +1186,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
 
   /** Whether the statement a Describe or Close ('S', name) names was prepared by the router. */
   private answeredHere(body: Buffer): boolean {
-    return this.preparedOn.get(body.toString("utf8", 1, body.length - 1)) === null;
+    return this.preparedOn.get(targetName(body)) === null;
   }
 
   /** An error inside a unit the router answers: the rest of it is dropped up to Sync. */
@@ -1202,7 +1197,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
 
   /** The SET/SHOW dbmesh.route a Describe or Close of a statement ('S', name) names. */
   private routeStatement(body: Buffer): RouteCommand | undefined {
-    const name = body.toString("utf8", 1, body.length - 1);
+    const name = targetName(body);
     const sql = name === "" ? this.unnamedSql : this.statements.get(name)?.sql;
     return sql === undefined ? undefined : routeCommand(this.router.routing!.classify(sql));
   }
@@ -1334,9 +1329,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       case FrontendCode.Close:
         if (body[0] === BYTE_S && body[1] !== 0) {
           // Kept on the server for the next client that prepares the same text.
-          const name = body.toString("utf8", 1, body.length - 1);
-          this.statements.delete(name);
-          this.preparedOn.delete(name);
+          this.forget(targetName(body));
           server.synthesize(CLOSE_SYNTH);
         } else server.send(frame, CLOSE);
         break;
@@ -1361,8 +1354,8 @@ export class ClientSession implements ServerOwner, PoolWaiter {
 
   private parseNamed(server: ServerConnection, body: Buffer): void {
     const { name, sql, paramTypes } = readParse(body);
-    const existing = this.statements.get(name);
-    if (existing !== undefined && this.exists(name, existing)) {
+    const existing = this.existing(name);
+    if (existing !== undefined) {
       // PostgreSQL refuses to prepare a name twice (42P05, duplicate_prepared_statement) and
       // skips to Sync. The server says so itself, in order with the rest of the pipeline: it is
       // asked to prepare again the server-side name it has (prepared first if it has not).
@@ -1373,28 +1366,34 @@ export class ClientSession implements ServerOwner, PoolWaiter {
     const statement = this.router.statements.get(sql, paramTypes);
     this.statements.set(name, statement);
     this.preparedOn.set(name, server);
-    const prepared = server.prepared;
-    if (prepared.delete(statement.id)) {
-      prepared.add(statement.id);
+    if (touch(server.prepared, statement.id)) {
       server.synthesize(PARSE_SYNTH);
       return;
     }
     server.send(statement.parse, PARSE | (statement.id << ID_SHIFT));
-    prepared.add(statement.id);
+    server.prepared.add(statement.id);
   }
 
   /**
-   * Whether the client's statement `name` exists as PostgreSQL sees it: its Parse succeeded.
+   * The client's statement `name` if it exists as PostgreSQL sees it: its Parse succeeded.
    * A Parse that failed (or that an earlier error skipped) was taken off its connection's
    * prepared set. Unknown counts as not existing (the name is replaced, never refused): while
    * the Parse may still be unanswered (a Parse pipelined behind it), or once its connection
    * evicted the statement.
    */
-  private exists(name: string, statement: PreparedStatement): boolean {
+  private existing(name: string): PreparedStatement | undefined {
+    const statement = this.statements.get(name);
+    if (statement === undefined) return undefined;
     const on = this.preparedOn.get(name);
-    if (on === null) return true;
-    if (on === undefined || !on.prepared.has(statement.id)) return false;
-    return on !== this.server || on.inFlight === 0;
+    if (on === null) return statement;
+    if (on === undefined || !on.prepared.has(statement.id)) return undefined;
+    return on !== this.server || on.inFlight === 0 ? statement : undefined;
+  }
+
+  /** The client closed its statement `name`. */
+  private forget(name: string): void {
+    this.statements.delete(name);
+    this.preparedOn.delete(name);
   }
 
   /**
@@ -1402,14 +1401,9 @@ export class ClientSession implements ServerOwner, PoolWaiter {
    * swallowed); marks it most recently used there.
    */
   private ensurePrepared(server: ServerConnection, statement: PreparedStatement): void {
-    const prepared = server.prepared;
-    if (prepared.delete(statement.id)) {
-      // Sets keep insertion order: re-added, it is the most recently used.
-      prepared.add(statement.id);
-      return;
-    }
+    if (touch(server.prepared, statement.id)) return;
     server.send(statement.parse, PARSE_SILENT | (statement.id << ID_SHIFT));
-    prepared.add(statement.id);
+    server.prepared.add(statement.id);
   }
 
   /**
@@ -1459,7 +1453,7 @@ export class ClientSession implements ServerOwner, PoolWaiter {
   }
 
   private describeNamed(server: ServerConnection, body: Buffer, frame: Buffer): void {
-    const statement = this.statements.get(body.toString("utf8", 1, body.length - 1));
+    const statement = this.statements.get(targetName(body));
     if (statement === undefined) {
       server.send(frame, DESCRIBE);
       return;
@@ -1538,6 +1532,21 @@ type RouteCommand = RouteEffect | { readonly kind: "show-route" };
 function routeCommand(c: Classification): RouteCommand | undefined {
   for (const e of c.effects) if (e.kind === "route" || e.kind === "show-route") return e;
   return undefined;
+}
+
+/** The name in a Describe or Close body (its kind byte, the name, its NUL). */
+function targetName(body: Buffer): string {
+  return body.toString("utf8", 1, body.length - 1);
+}
+
+/**
+ * Whether a server connection's `prepared` has statement `id`; if so it becomes the most
+ * recently used (Sets keep insertion order: re-added, it is last).
+ */
+function touch(prepared: Set<number>, id: number): boolean {
+  if (!prepared.delete(id)) return false;
+  prepared.add(id);
+  return true;
 }
 
 /** CopyData, CopyDone or CopyFail from the client. */
