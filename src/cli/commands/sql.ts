@@ -13,14 +13,14 @@ export async function sqlCommand(args: Args, out: Output): Promise<number> {
   const [node = "", db] = target.split("/");
   if (!t.nodes.has(node))
     throw new UsageError(`unknown node ${node}; nodes: ${[...t.nodes.keys()].join(", ")}`);
-  const declared = t.databases.find((d) => d.node === node)?.name;
-  const mariadb = t.nodes.get(node)?.engine === "mariadb";
-  const database = db ?? declared ?? (mariadb ? undefined : maintenanceDb);
+  // Without a declared one: a MariaDB session has no default database, PostgreSQL's maintenance one.
+  const database = db ?? t.databases.find((d) => d.node === node)?.name;
   const conns = connectionsFor(t);
   try {
-    const results = mariadb
-      ? await (await conns.mariadb.session(node, database)).raw(text)
-      : await (await conns.session(node, database ?? maintenanceDb)).raw(text);
+    const results =
+      t.nodes.get(node)!.engine === "mariadb"
+        ? await (await conns.mariadb.session(node, database)).raw(text)
+        : await (await conns.session(node, database ?? maintenanceDb)).raw(text);
     out.data(results);
     for (const r of results) {
       if (r.columns.length) out.line(formatTable(r.columns, r.rows));
