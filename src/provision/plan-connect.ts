@@ -58,7 +58,10 @@ import type { MariadbNodeState } from "./plan-mariadb.js";
 export interface ConnectState {
   /** What CONNECT links manage on each MariaDB node they start from, or why it was not read. */
   readonly local: ReadonlyMap<string, ObservedConnect | { readonly error: string }>;
-  /** Tables and grants of each MariaDB database a federatedx link reads, by "node/db". */
+  /**
+   * Tables and grants of each MariaDB database a federatedx link reads, by "node/db": the
+   * node's one read, so its tables include those of the other databases links use there.
+   */
   readonly remote: ReadonlyMap<string, ObservedConnect | { readonly error: string }>;
   /** A managed node's odbc.ini and password file as they are (null: absent). */
   readonly files: ReadonlyMap<string, { odbcIni: string | null; pgpass: string | null }>;
@@ -87,30 +90,26 @@ export async function observeConnectMesh(access: MeshAccess): Promise<ConnectSta
       return { error: (e as Error).message };
     }
   };
-  const fromNodes = [...new Set(links.map((l) => l.from.node))];
-  await Promise.all(
-    fromNodes.map(async (node) => {
-      const intos = links.filter((l) => l.from.node === node).map((l) => l.import?.into ?? "");
-      local.set(node, await read(node, intos));
-      if (t.nodes.get(node)?.managed) {
-        const paths = mariadbPaths({ name: node, stateDir: stateDirOf(t, node) });
-        const text = (f: string) => readFile(f, "utf8").catch(() => null);
-        files.set(node, {
-          odbcIni: await text(paths.odbcIni),
-          pgpass: await text(paths.pgpassFile),
-        });
-      }
-    }),
-  );
-  const targets = [
-    ...new Set(
-      links.filter((l) => l.via === "federatedx").map((l) => `${l.to.node}/${l.to.database}`),
+  // One read per node, of every database the links use there: a node can be both ends.
+  const databases = new Map<string, Set<string>>();
+  const use = (node: string, db: string) =>
+    databases.set(node, (databases.get(node) ?? new Set<string>()).add(db));
+  for (const l of links) use(l.from.node, l.import?.into ?? "");
+  const federatedx = links.filter((l) => l.via === "federatedx");
+  for (const l of federatedx) use(l.to.node, l.to.database);
+  const observed = new Map(
+    await Promise.all(
+      [...databases].map(async ([node, dbs]) => [node, await read(node, [...dbs])] as const),
     ),
-  ];
+  );
+  for (const l of links) local.set(l.from.node, observed.get(l.from.node)!);
+  for (const l of federatedx) remote.set(`${l.to.node}/${l.to.database}`, observed.get(l.to.node)!);
   await Promise.all(
-    targets.map(async (key) => {
-      const [node = "", db = ""] = key.split("/");
-      remote.set(key, await read(node, [db]));
+    [...new Set(links.map((l) => l.from.node))].map(async (node) => {
+      if (!t.nodes.get(node)?.managed) return;
+      const paths = mariadbPaths({ name: node, stateDir: stateDirOf(t, node) });
+      const text = (f: string) => readFile(f, "utf8").catch(() => null);
+      files.set(node, { odbcIni: await text(paths.odbcIni), pgpass: await text(paths.pgpassFile) });
     }),
   );
   return { local, remote, files };
@@ -346,7 +345,9 @@ function remoteTables(
     const have = connect.remote.get(where);
     if (!have) return { tables, problems, deferred: true };
     if ("error" in have) return unreadable(have.error);
-    found = [...have.tables.values()].map((r) => ({ name: r.name, columns: [...r.columns] }));
+    found = [...have.tables.values()]
+      .filter((r) => r.database === l.to.database)
+      .map((r) => ({ name: r.name, columns: [...r.columns] }));
   }
   const names = imp.tables ?? found.map((r) => r.name).sort();
   if (!imp.tables && !found.length) {
