@@ -914,33 +914,17 @@ export class ClientSession implements ServerOwner, PoolWaiter {
       if (code !== FrontendCode.Query) return;
       this.discarding = false;
     }
-    if (this.localUnit) {
-      this.localFrame(code, body, this.classifyMessage(code, body));
-      return;
-    }
     const c = this.classifyMessage(code, body);
-    if (
-      (code === FrontendCode.Describe || code === FrontendCode.Close) &&
-      body[0] === BYTE_S &&
-      body[1] !== 0 &&
-      this.atGroupStart &&
-      this.answeredHere(body) &&
-      !this.busy()
-    ) {
-      // Describe or Close of a statement the router answered Parse for (SET/SHOW dbmesh.route)
-      // starts a unit the router answers: no server connection is borrowed for it.
-      this.localUnit = true;
+    if (this.localUnit) {
       this.localFrame(code, body, c);
       return;
     }
-    if (c !== undefined && c.effects.length !== 0) {
-      if (code === FrontendCode.Query) {
-        if (this.answerRoute(c)) return;
-      } else if (this.startsLocalUnit(code, c)) {
-        this.localUnit = true;
-        this.localFrame(code, body, c);
-        return;
-      }
+    if (code === FrontendCode.Query) {
+      if (c !== undefined && c.effects.length !== 0 && this.answerRoute(c)) return;
+    } else if (this.startsLocalUnit(code, body, c)) {
+      this.localUnit = true;
+      this.localFrame(code, body, c);
+      return;
     }
     let server = this.server;
     if (server === undefined && this.held.length === 0 && !this.waiting()) {
@@ -1100,9 +1084,21 @@ export class ClientSession implements ServerOwner, PoolWaiter {
    * Parse, or a Bind of a statement prepared earlier) is answered by the router: when nothing
    * the client sent before is still unanswered, so the router's answers are next in order.
    * Pipelined behind statements still running it goes to the server, as over the simple
-   * protocol, and a session SET is applied by the router too.
+   * protocol, and a session SET is applied by the router too. So is a unit that starts with a
+   * Describe or Close of a statement the router answered Parse for: no server connection is
+   * borrowed for it.
    */
-  private startsLocalUnit(code: number, c: Classification): boolean {
+  private startsLocalUnit(code: number, body: Buffer, c: Classification | undefined): boolean {
+    if (code === FrontendCode.Describe || code === FrontendCode.Close) {
+      return (
+        body[0] === BYTE_S &&
+        body[1] !== 0 &&
+        this.atGroupStart &&
+        this.answeredHere(body) &&
+        !this.busy()
+      );
+    }
+    if (c === undefined || c.effects.length === 0) return false;
     const command = routeCommand(c);
     if (command === undefined || (code !== FrontendCode.Parse && code !== FrontendCode.Bind)) {
       return false;
