@@ -2,8 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
-import { adminCredentials } from "../src/cli/mesh.js";
+import type pg from "pg";
 import {
   connectMariadb,
   findMariadb,
@@ -18,8 +17,7 @@ import {
   literal,
   qualified,
 } from "../src/pgadmin/index.js";
-import { freePorts, removeDir, tempDir } from "../src/testing/index.js";
-import { loadTopology } from "../src/topology/index.js";
+import { type MeshFixture, meshFixture } from "../src/testing/index.js";
 import {
   BenchFailure,
   checkInterrupt,
@@ -27,7 +25,6 @@ import {
   median,
   out,
   round,
-  run,
   runBenchmark,
   table,
   uninterrupted,
@@ -52,7 +49,6 @@ const ROWS = intEnv("BENCH_ROWS", 1_000_000, 1);
 const ROUNDS = intEnv("BENCH_ROUNDS", 7, 1);
 const PG15 = process.env.DBMESH_PG15_BIN ?? "/usr/lib/postgresql/15/bin";
 const resultsFile = fileURLToPath(new URL("../../bench/results/hetero.json", import.meta.url));
-const bin = fileURLToPath(new URL("../../bin/dbmesh.js", import.meta.url));
 
 const REGIONS = ["north", "south", "east", "west", "centre", "île-de-france"];
 const SINCE = "2024-07-01";
@@ -66,19 +62,15 @@ type QueryName = keyof typeof QUERIES;
 const VARIANTS = { dbmesh: "shop", defaults: "shop_defaults" } as const;
 type Variant = keyof typeof VARIANTS;
 
-const state: { dir?: string; file?: string; clients: pg.Client[]; maria?: MariadbSession } = {
+const state: { mesh?: MeshFixture; clients: pg.Client[]; maria?: MariadbSession } = {
   clients: [],
 };
-const env = {
-  ...process.env,
-  OWNER_PASSWORD: "bench-owner-pw",
-  CLERK_PASSWORD: "bench-clerk-pw",
-};
+const env = { OWNER_PASSWORD: "bench-owner-pw", CLERK_PASSWORD: "bench-clerk-pw" };
 
-async function dbmesh(...args: string[]): Promise<string> {
-  const r = await run(process.execPath, [bin, "-f", state.file!, ...args], { env });
-  if (r.code !== 0) throw new BenchFailure(`dbmesh ${args.join(" ")} failed:\n${r.output}`);
-  return r.output;
+async function dbmesh(...args: string[]): Promise<void> {
+  const r = await state.mesh!.run(...args);
+  if (r.code !== 0)
+    throw new BenchFailure(`dbmesh ${args.join(" ")} failed:\n${`${r.stdout}${r.stderr}`.trim()}`);
 }
 
 async function bytesSent(): Promise<number> {
@@ -110,16 +102,10 @@ async function main(): Promise<number> {
     `machine: ${cpus().length} cores, load average (1 min) at the start: ${loadavg()[0]!.toFixed(2)}`,
   );
 
-  state.dir = await tempDir("dbmesh-bench-hetero");
-  const [pgPort, myPort] = (await freePorts(2)) as [number, number];
-  state.file = join(state.dir, "dbmesh.yaml");
-  writeFileSync(
-    join(state.dir, "sales.sql"),
-    "CREATE TABLE sales (id int PRIMARY KEY, region varchar(20) NOT NULL, amount decimal(10,2) NOT NULL, sold date NOT NULL, note varchar(100))",
-  );
-  writeFileSync(
-    state.file,
-    `version: 1
+  const m = await meshFixture({
+    name: "bench-hetero",
+    ports: 2,
+    yaml: ([pgPort, myPort]) => `version: 1
 nodes:
   pg15: { port: ${pgPort}, binaries: ${PG15}, settings: { shared_buffers: 128MB } }
   shop: { engine: mariadb, port: ${myPort} }
@@ -133,12 +119,18 @@ links:
   - { from: pg15/app, to: shop/sales, via: mysql_fdw, as: { owner: clerk },
       import: { schema: sales, into: shop, tables: [sales] } }
 `,
+    env,
+  });
+  state.mesh = m;
+  const [pgPort, myPort] = m.ports as [number, number];
+  writeFileSync(
+    join(m.dir, "sales.sql"),
+    "CREATE TABLE sales (id int PRIMARY KEY, region varchar(20) NOT NULL, amount decimal(10,2) NOT NULL, sold date NOT NULL, note varchar(100))",
   );
   out("starting a PostgreSQL 15 node and a MariaDB node (dbmesh up)…");
   await uninterrupted(dbmesh("up"));
   checkInterrupt();
 
-  const t = loadTopology(state.file);
   state.maria = await connectMariadb({
     node: "shop",
     host: "127.0.0.1",
@@ -159,14 +151,7 @@ links:
   checkInterrupt();
 
   // The same table through a server with mysql_fdw's defaults (host and port only).
-  const admin = await adminCredentials(t, t.nodes.get("pg15")!);
-  const adminClient = new pg.Client({
-    host: "127.0.0.1",
-    port: pgPort,
-    database: "app",
-    ...admin,
-  });
-  await adminClient.connect();
+  const adminClient = await m.connect(pgPort, "app");
   state.clients.push(adminClient);
   await adminClient.query(
     createServer(VARIANTS.defaults, "mysql_fdw", { host: "127.0.0.1", port: String(myPort) }),
@@ -188,14 +173,7 @@ links:
   out(`dbmesh's server ${VARIANTS.dbmesh}: ${options}`);
   out(`defaults server ${VARIANTS.defaults}: host, port`);
 
-  const owner = new pg.Client({
-    host: "127.0.0.1",
-    port: pgPort,
-    database: "app",
-    user: "owner",
-    password: env.OWNER_PASSWORD,
-  });
-  await owner.connect();
+  const owner = await m.connect(pgPort, "app", "owner");
   state.clients.push(owner);
   await owner.query(
     `IMPORT FOREIGN SCHEMA sales LIMIT TO (sales) FROM SERVER ${ident(VARIANTS.defaults)} INTO ${ident("defaults")}`,
@@ -344,11 +322,9 @@ function cleanUp(): Promise<void> {
   cleanup ??= (async () => {
     await Promise.allSettled(state.clients.map((c) => c.end()));
     await state.maria?.end();
-    if (state.file) {
-      const r = await run(process.execPath, [bin, "-f", state.file, "down", "--purge"], { env });
-      if (r.code !== 0) process.stderr.write(`cleanup: ${r.output}\n`);
-    }
-    if (state.dir) await removeDir(state.dir);
+    await state.mesh?.destroy().catch((e: unknown) => {
+      process.stderr.write(`cleanup: ${(e as Error).message}\n`);
+    });
   })();
   return cleanup;
 }
