@@ -12,4 +12,4 @@ export { type Served, serve } from "./serve.js";
 export { removeDir, tempDir } from "./temp-dir.js";
 export { ADMIN_HBA, testNode } from "./test-node.js";
 export { textRows } from "./text-rows.js";
-export { issuesOf, type ShownIssue, shownIssue } from "./topology-issues.js";
+export { issuesOf, type ShownIssue } from "./topology-issues.js";

@@ -13,7 +13,7 @@ export interface ShownIssue {
   hint: string | undefined;
 }
 
-export function shownIssue(i: TopologyIssue): ShownIssue {
+function shownIssue(i: TopologyIssue): ShownIssue {
   return { at: formatPosition(i.at), message: i.message, expected: i.expected, hint: i.hint };
 }
 
