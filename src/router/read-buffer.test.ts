@@ -3,15 +3,15 @@ import { createHash } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import pg from "pg";
+import type pg from "pg";
 import { serialize } from "../protocol/index.js";
-import { freePort, type MeshFixture, meshFixture } from "../testing/index.js";
-import { loadTopology, withCurrentPrimaries } from "../topology/index.js";
+import { freePort, type MeshFixture } from "../testing/index.js";
 import { Outbox } from "./outbox.js";
 import { Router } from "./router.js";
-import { type RouterConfig, routerConfig } from "./router-config.js";
+import type { RouterConfig } from "./router-config.js";
 import { QUERY, ServerConnection } from "./server-connection.js";
 import { dataRow } from "./wire.js";
+import { appClient, oneNodeMesh } from "./wire-client.test-helper.js";
 
 // Server and client sockets read into one buffer each (net `onread`) instead of a fresh one per
 // read. Server frames are forwarded as views of that buffer, so a write to a slow client that
@@ -109,36 +109,13 @@ describe("router: reusable read buffers", () => {
   }
 
   function client(port: number): pg.Client {
-    const c = new pg.Client({
-      host: "127.0.0.1",
-      port,
-      user: "app",
-      database: "appdb",
-      password: PASSWORD,
-    });
-    c.on("error", () => {});
-    return c;
+    return appClient(port, PASSWORD);
   }
 
   before(async () => {
-    m = await meshFixture({
-      name: "read-buffer",
-      ports: 2,
-      yaml: ([node, router]) => `version: 1
-nodes:
-  main: { port: ${node} }
-roles:
-  app: { password: env:APP_PASSWORD, nodes: [main] }
-databases:
-  appdb: { node: main, owner: app }
-router: { listen: 127.0.0.1:${router}, poolSize: 2 }
-`,
-      env: { APP_PASSWORD: PASSWORD },
+    base = await oneNodeMesh("read-buffer", PASSWORD, "poolSize: 2", (fixture) => {
+      m = fixture;
     });
-    const up = await m.run("up");
-    assert.equal(up.code, 0, up.stdout + up.stderr);
-    process.env.APP_PASSWORD = PASSWORD;
-    base = routerConfig(withCurrentPrimaries(loadTopology(m.file), {}));
   });
   after(async () => {
     for (const r of routers) await r.stop();

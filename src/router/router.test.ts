@@ -2,14 +2,13 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import pg from "pg";
+import type pg from "pg";
 import { serialize } from "../protocol/index.js";
-import { freePort, type MeshFixture, meshFixture } from "../testing/index.js";
-import { loadTopology, withCurrentPrimaries } from "../topology/index.js";
+import { freePort, type MeshFixture } from "../testing/index.js";
 import { classifierRouting } from "./classifier-routing.js";
 import { Router, type RouterOptions } from "./router.js";
-import { type RouterConfig, routerConfig } from "./router-config.js";
-import { WireClient } from "./wire-client.test-helper.js";
+import type { RouterConfig } from "./router-config.js";
+import { appClient, oneNodeMesh, WireClient } from "./wire-client.test-helper.js";
 
 // The router between real clients (node-postgres, psql, raw sockets) and a real PostgreSQL 17
 // node: what a user sees through it, including when clients misbehave.
@@ -37,17 +36,7 @@ describe("router: one node, real clients", () => {
   }
 
   function client(port: number, overrides: Partial<pg.ClientConfig> = {}): pg.Client {
-    const c = new pg.Client({
-      host: "127.0.0.1",
-      port,
-      user: "app",
-      database: "appdb",
-      password: PASSWORD,
-      ...overrides,
-    });
-    // A connection the router drops must not crash the test process.
-    c.on("error", () => {});
-    return c;
+    return appClient(port, PASSWORD, overrides);
   }
 
   async function value(c: pg.Client, sql: string, values?: unknown[]): Promise<string> {
@@ -56,24 +45,9 @@ describe("router: one node, real clients", () => {
   }
 
   before(async () => {
-    m = await meshFixture({
-      name: "router",
-      ports: 2,
-      yaml: ([node, router]) => `version: 1
-nodes:
-  main: { port: ${node} }
-roles:
-  app: { password: env:APP_PASSWORD, nodes: [main] }
-databases:
-  appdb: { node: main, owner: app }
-router: { listen: 127.0.0.1:${router}, poolSize: 3, queueTimeout: 5 }
-`,
-      env: { APP_PASSWORD: PASSWORD },
+    base = await oneNodeMesh("router", PASSWORD, "poolSize: 3, queueTimeout: 5", (fixture) => {
+      m = fixture;
     });
-    const up = await m.run("up");
-    assert.equal(up.code, 0, up.stdout + up.stderr);
-    process.env.APP_PASSWORD = PASSWORD;
-    base = routerConfig(withCurrentPrimaries(loadTopology(m.file), {}));
   });
   after(async () => {
     for (const r of routers) await r.stop();

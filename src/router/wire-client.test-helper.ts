@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
+import pg from "pg";
 import {
   BackendCode,
   FrameParser,
@@ -9,6 +10,60 @@ import {
   ScramClient,
   serialize,
 } from "../protocol/index.js";
+import { type MeshFixture, meshFixture } from "../testing/index.js";
+import { loadTopology, withCurrentPrimaries } from "../topology/index.js";
+import { type RouterConfig, routerConfig } from "./router-config.js";
+
+/**
+ * Up: a mesh of one node, main, holding appdb owned by role app (`password`), its router line
+ * `router: { listen: …, <routerSettings> }`; and the router configuration it declares. `onMesh`
+ * has the fixture before `up` runs, so that a failed `up` is still destroyed.
+ */
+export async function oneNodeMesh(
+  name: string,
+  password: string,
+  routerSettings: string,
+  onMesh: (m: MeshFixture) => void,
+): Promise<RouterConfig> {
+  const m = await meshFixture({
+    name,
+    ports: 2,
+    yaml: ([node, router]) => `version: 1
+nodes:
+  main: { port: ${node} }
+roles:
+  app: { password: env:APP_PASSWORD, nodes: [main] }
+databases:
+  appdb: { node: main, owner: app }
+router: { listen: 127.0.0.1:${router}, ${routerSettings} }
+`,
+    env: { APP_PASSWORD: password },
+  });
+  onMesh(m);
+  const up = await m.run("up");
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  process.env.APP_PASSWORD = password;
+  return routerConfig(withCurrentPrimaries(loadTopology(m.file), {}));
+}
+
+/** A node-postgres client of the router on `port` as role app on appdb; errors are ignored. */
+export function appClient(
+  port: number,
+  password: string,
+  overrides: Partial<pg.ClientConfig> = {},
+): pg.Client {
+  const c = new pg.Client({
+    host: "127.0.0.1",
+    port,
+    user: "app",
+    database: "appdb",
+    password,
+    ...overrides,
+  });
+  // A connection the router drops must not crash the test process.
+  c.on("error", () => {});
+  return c;
+}
 
 /** A client that speaks the wire protocol byte by byte, to send what drivers never would. */
 export class WireClient {
